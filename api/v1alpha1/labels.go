@@ -39,6 +39,8 @@ type RouteSpec struct {
 	Network string
 	// PathLabel is the label that declared the path, for problems about the route.
 	PathLabel string
+	// NetworkLabel is the label that declared Network, empty if none did.
+	NetworkLabel string
 }
 
 // LabelSchema reads routes from service labels under Prefix.
@@ -200,6 +202,7 @@ func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (Route
 			fail(kv, "%s", err)
 		}
 		r.Network = n
+		r.NetworkLabel = kv.key
 	}
 	return r, ok
 }
@@ -225,14 +228,30 @@ func splitIndex(rest string) (index int, field string, ok bool) {
 	if !found {
 		return 0, rest, true
 	}
-	if head == "" || len(head) > 1 && head[0] == '0' || len(head) > 4 {
-		return 0, "", false
-	}
-	n, err := strconv.Atoi(head)
-	if err != nil || n < 0 {
+	n, ok := parseIndex(head)
+	if !ok || len(head) > 1 && head[0] == '0' {
 		return 0, "", false
 	}
 	return n, tail, true
+}
+
+// parseIndex parses a route index made of ASCII digits only (strconv.Atoi
+// would also take "+1" and "-0"). An index too long to be valid comes back as
+// maxRouteIndex+1 so that the caller reports it as out of range.
+func parseIndex(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	if len(s) > len(strconv.Itoa(maxRouteIndex)) {
+		return maxRouteIndex + 1, true
+	}
+	n, _ := strconv.Atoi(s)
+	return n, true
 }
 
 // suggest names the known key nearest to an unknown one, if any is near.
@@ -240,8 +259,9 @@ func (s LabelSchema) suggest(key string) string {
 	rest := strings.TrimPrefix(key, s.prefix()+".")
 	indexPart := ""
 	if head, tail, found := strings.Cut(rest, "."); found {
-		if _, err := strconv.Atoi(head); err == nil {
-			indexPart, rest = head+".", tail
+		// Suggest the index in its one valid spelling: proxy.01.path -> proxy.1.path.
+		if n, ok := parseIndex(head); ok && n <= maxRouteIndex {
+			indexPart, rest = strconv.Itoa(n)+".", tail
 		}
 	}
 	best, bestDist := "", 3 // suggest only within two edits

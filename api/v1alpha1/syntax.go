@@ -68,6 +68,9 @@ func CleanHost(h string) (string, error) {
 		return "", fmt.Errorf("must be at most %d characters", maxHostnameLen)
 	}
 	if net.ParseIP(name) != nil {
+		if name != h {
+			return "", errors.New(`must not put a "*." wildcard in front of an IP address`)
+		}
 		return h, nil // an IP literal is a legitimate Host header
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
