@@ -83,6 +83,7 @@ func (x taskIndex) backends(tasks []int32, network, port string) []v1alpha1.Back
 
 // taskIP returns the first usable IP of t on network, from Swarm's CIDR form
 // ("10.0.1.5/24"). IPv6 addresses come back in their canonical form.
+// Unparsable, unspecified and zoned addresses are skipped.
 func taskIP(t *Task, network string) (string, bool) {
 	for _, a := range t.Networks {
 		if a.Network != network {
@@ -91,7 +92,8 @@ func taskIP(t *Task, network string) (string, bool) {
 		for _, cidr := range a.Addresses {
 			ip, _, _ := strings.Cut(cidr, "/")
 			addr, err := netip.ParseAddr(ip)
-			if err != nil || addr.IsUnspecified() {
+			// A zone names an interface of one host, so other hosts cannot use it.
+			if err != nil || addr.IsUnspecified() || addr.Zone() != "" {
 				continue
 			}
 			if addr.Is4() {
