@@ -1,0 +1,154 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/go-logr/logr"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconcile"
+)
+
+// reconciler turns a snapshot of the Swarm into a routing table. One queue
+// worker drives it, so its unexported state needs no lock.
+//
+// A reconcile costs at most three Docker API calls, whatever the number of
+// services: one TaskList always, plus ServiceList and NetworkList when a
+// service or network event made the cached services stale or the resync
+// period has passed. Task changes have no events, so TaskList is what the
+// poll ticks pay for.
+type reconciler struct {
+	api          SwarmReader
+	clock        Clock
+	opts         reconcile.Options
+	proxyService string
+	resyncPeriod time.Duration
+	epoch        int64
+	metrics      *metrics
+
+	// publish hands a new table to the pusher and the status; detectedAt is
+	// when the reconcile that saw the change started.
+	publish func(table *v1alpha1.RoutingTable, problems []v1alpha1.Problem, detectedAt time.Time)
+	// proxyTasks receives the admin addresses of the proxy service's running
+	// tasks, to complement DNS, which lags behind the Swarm.
+	proxyTasks func(ips []netip.Addr)
+
+	// servicesStale forces the next reconcile to list services and networks.
+	servicesStale atomic.Bool
+	// generationFloor is the highest generation a proxy reported holding in
+	// this epoch; the next table is numbered above it (see raiseGeneration).
+	generationFloor atomic.Int64
+
+	services   []reconcile.Service
+	netNames   map[string]string
+	listedAt   time.Time
+	generation int64
+	hash       string
+	problems   problemTracker
+}
+
+// runningTasks is the TaskList filter: tasks Swarm is stopping are dropped
+// from the table anyway, and their history would multiply the payload.
+var runningTasks = swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))}
+
+func (r *reconciler) reconcile(ctx context.Context) error {
+	start := r.clock.Now()
+	if r.servicesStale.Swap(false) || r.listedAt.IsZero() || start.Sub(r.listedAt) >= r.resyncPeriod {
+		if err := r.listServices(ctx); err != nil {
+			r.servicesStale.Store(true)
+			return err
+		}
+		r.listedAt = start
+	}
+	dockerTasks, err := r.api.TaskList(ctx, runningTasks)
+	if err != nil {
+		return fmt.Errorf("list tasks: %w", err)
+	}
+	tasks := convertTasks(dockerTasks, r.netNames)
+	r.proxyTasks(r.proxyTaskIPs(tasks))
+
+	table, problems := reconcile.Desired(r.services, tasks, r.opts)
+	log := logr.FromContextOrDiscard(ctx)
+	problemsChanged := r.problems.update(log, problems)
+	hash := table.Hash()
+	floor := r.generationFloor.Load()
+	if hash == r.hash && r.generation > floor && !problemsChanged {
+		return nil
+	}
+	if hash != r.hash || r.generation <= floor {
+		r.generation = max(r.generation, floor) + 1
+		r.hash = hash
+	}
+	table.Epoch, table.Generation = r.epoch, r.generation
+	r.publish(&table, problems, start)
+	log.Info("reconciled", "generation", r.generation, "routes", len(table.Routes),
+		"problems", len(problems), "duration", r.clock.Now().Sub(start))
+	return nil
+}
+
+func (r *reconciler) listServices(ctx context.Context) error {
+	nets, err := r.api.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list networks: %w", err)
+	}
+	services, err := r.api.ServiceList(ctx, swarm.ServiceListOptions{})
+	if err != nil {
+		return fmt.Errorf("list services: %w", err)
+	}
+	r.netNames = networkNames(nets)
+	r.services = convertServices(services, r.netNames)
+	return nil
+}
+
+// raiseGeneration makes the next reconcile publish a generation above held,
+// which a proxy reported holding in this epoch: only a restart of this
+// controller within the same epoch (same second with --leader-elect=false)
+// makes that happen, and numbering from 1 again would be refused forever.
+func (r *reconciler) raiseGeneration(held int64) {
+	for {
+		cur := r.generationFloor.Load()
+		if held <= cur || r.generationFloor.CompareAndSwap(cur, held) {
+			return
+		}
+	}
+}
+
+// proxyTaskIPs returns the IPs on the proxy network of the proxy service's
+// running tasks.
+func (r *reconciler) proxyTaskIPs(tasks []reconcile.Task) []netip.Addr {
+	var id string
+	for _, s := range r.services {
+		if s.Name == r.proxyService {
+			id = s.ID
+		}
+	}
+	if id == "" {
+		return nil
+	}
+	var ips []netip.Addr
+	for _, t := range tasks {
+		if t.ServiceID != id || t.DesiredState != reconcile.TaskStateRunning || t.State != reconcile.TaskStateRunning {
+			continue
+		}
+		for _, a := range t.Networks {
+			if a.Network != r.opts.ProxyNetwork {
+				continue
+			}
+			for _, cidr := range a.Addresses {
+				ip, err := netip.ParseAddr(strings.Split(cidr, "/")[0])
+				if err == nil {
+					ips = append(ips, ip)
+				}
+			}
+		}
+	}
+	return ips
+}
