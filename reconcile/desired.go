@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
@@ -24,12 +23,12 @@ func Desired(services []Service, tasks []Task, opts Options) (v1alpha1.RoutingTa
 	routed := routedByAge(services, opts.Schema)
 	b := builder{
 		opts:   opts,
-		tasks:  indexServingTasks(tasks),
+		tasks:  indexServingTasks(tasks, routed),
 		claims: make(map[routeKey]claim, len(routed)),
 		routes: make([]v1alpha1.Route, 0, len(routed)),
 	}
-	for _, svc := range routed {
-		b.addService(svc)
+	for p, svc := range routed {
+		b.addService(svc, b.tasks.of(p))
 	}
 	table := v1alpha1.RoutingTable{Routes: b.routes}
 	table.Canonicalize()
@@ -64,17 +63,17 @@ type builder struct {
 // anyHost stands for a route without host labels: it matches every host.
 var anyHost = []string{""}
 
-func (b *builder) addService(svc *Service) {
+// addService adds the routes of svc, whose serving tasks are tasks.
+func (b *builder) addService(svc *Service, tasks []int32) {
 	specs, problems := b.opts.Schema.Parse(svc.Name, svc.Labels)
 	b.problems = append(b.problems, problems...)
-	tasks := b.tasks.of(svc.ID)
 	for i := range specs {
 		spec := &specs[i]
 		network, ok := b.network(svc, spec)
 		if !ok {
 			continue
 		}
-		backends := b.tasks.backends(tasks, network, strconv.Itoa(spec.Port))
+		backends := b.tasks.backends(tasks, network, uint16(spec.Port)) // Parse checked 1-65535
 		hosts := spec.Hosts
 		if len(hosts) == 0 {
 			hosts = anyHost
