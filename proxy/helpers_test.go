@@ -1,0 +1,119 @@
+package proxy
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+const testToken = "s3cret"
+
+// newTestProxy returns a proxy with a test logger and its traffic server.
+func newTestProxy(t testing.TB, cfg Config) (*Proxy, *httptest.Server) {
+	t.Helper()
+	if tt, ok := t.(*testing.T); ok {
+		cfg.Logger = testr.NewWithOptions(tt, testr.Options{Verbosity: 1})
+	}
+	if cfg.Token == nil {
+		cfg.Token = []byte(testToken)
+	}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(func() {
+		srv.Close()
+		p.Close()
+	})
+	return p, srv
+}
+
+// namedBackend answers every request with its name in X-Backend and the
+// body "<name> <path>?<query>".
+func namedBackend(t testing.TB, name string) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Backend", name)
+		fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func addr(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
+
+// deadAddr returns a loopback address nothing listens on.
+func deadAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := l.Addr().String()
+	l.Close()
+	return a
+}
+
+// table builds a valid table; routes are "host|prefix|strip" -> addresses.
+func table(gen, epoch int64, routes ...v1alpha1.Route) *v1alpha1.RoutingTable {
+	return &v1alpha1.RoutingTable{APIVersion: v1alpha1.APIVersion, Generation: gen, Epoch: epoch, Routes: routes}
+}
+
+func rt(service, host, prefix string, addrs ...string) v1alpha1.Route {
+	r := v1alpha1.Route{Service: service, Host: host, PathPrefix: prefix, Backends: []v1alpha1.Backend{}}
+	for i, a := range addrs {
+		r.Backends = append(r.Backends, v1alpha1.Backend{Address: a, Task: fmt.Sprintf("%s.%d", service, i+1)})
+	}
+	return r
+}
+
+func mustApply(t testing.TB, p *Proxy, tab *v1alpha1.RoutingTable) {
+	t.Helper()
+	if err := p.Apply(tab); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+}
+
+// get sends a GET with the given Host and returns status, X-Backend and body.
+func get(t testing.TB, c *http.Client, url, host string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s (Host %s): %v", url, host, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return resp.StatusCode, resp.Header.Get("X-Backend"), string(b)
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
