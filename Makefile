@@ -55,10 +55,18 @@ cover: ## Run the unit tests and write a coverage report to cover.html.
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s).
 	$(GO) test ./api/v1alpha1 -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./proxy -run '^$$' -fuzz '^FuzzDecodeTable$$' -fuzztime $${FUZZTIME:-20s}
 
 .PHONY: bench
 bench: ## Run the Go benchmarks (reconcile, push fan-out).
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+##@ Benchmarks
+
+.PHONY: bench-dataplane
+bench-dataplane: build ## Benchmark `swarmgate proxy` against nginx, HAProxy and Caddy (../shared/bench/dataplane).
+	CANDIDATE_NAME=swarmgate CANDIDATE_CMD='exec hack/bench-dataplane.sh' \
+		bash $(CURDIR)/../shared/bench/dataplane/run.sh
 
 ##@ Build
 
