@@ -20,7 +20,7 @@ const (
 	FieldNetwork     = "network"
 )
 
-var knownFields = []string{FieldPath, FieldPort, FieldHost, FieldStripPrefix, FieldNetwork}
+var knownFields = [...]string{FieldPath, FieldPort, FieldHost, FieldStripPrefix, FieldNetwork}
 
 // maxRouteIndex bounds <n> in proxy.<n>.path; more routes than this on one
 // service is certainly a mistake.
@@ -75,10 +75,37 @@ func (s LabelSchema) Selects(labels map[string]string) bool {
 	return false
 }
 
-// rawRoute is one route's labels before validation: field -> (key, value).
-type rawRoute map[string]labelKV
+// rawRoute is one route's labels before validation, by field position in
+// knownFields. Arrays rather than maps: Parse runs for every routed service on
+// every reconcile, and a service has a handful of labels.
+type rawRoute struct {
+	index  int
+	fields [len(knownFields)]labelKV
+}
 
-type labelKV struct{ key, value string }
+// labelKV is one label of a route. It is poisoned (set, with an empty key)
+// when the field was declared twice: the route is then skipped.
+type labelKV struct {
+	key, value string
+	set        bool
+}
+
+func (g *rawRoute) get(field string) (labelKV, bool) {
+	kv := g.fields[slices.Index(knownFields[:], field)]
+	return kv, kv.set
+}
+
+// routeGroup returns the rawRoute of index in groups, adding it if missing.
+// The pointer is valid until the next call.
+func routeGroup(groups *[]rawRoute, index int) *rawRoute {
+	for i := range *groups {
+		if (*groups)[i].index == index {
+			return &(*groups)[i]
+		}
+	}
+	*groups = append(*groups, rawRoute{index: index})
+	return &(*groups)[len(*groups)-1]
+}
 
 // Parse reads the routes that service declares in labels. Every problem names
 // the service and the label; a route with an error is skipped while the
@@ -91,7 +118,7 @@ func (s LabelSchema) Parse(service string, labels map[string]string) ([]RouteSpe
 			Reason: fmt.Sprintf(format, args...), Severity: sev})
 	}
 
-	groups := map[int]rawRoute{}
+	var groups []rawRoute
 	prefix := s.prefix() + "."
 	for key, value := range labels {
 		rest, ok := strings.CutPrefix(key, prefix)
@@ -99,7 +126,8 @@ func (s LabelSchema) Parse(service string, labels map[string]string) ([]RouteSpe
 			continue
 		}
 		index, field, ok := splitIndex(rest)
-		if !ok || !slices.Contains(knownFields, field) {
+		f := slices.Index(knownFields[:], field)
+		if !ok || f < 0 {
 			report(SeverityWarning, key, value, "unknown label, ignored%s", s.suggest(key))
 			continue
 		}
@@ -107,33 +135,24 @@ func (s LabelSchema) Parse(service string, labels map[string]string) ([]RouteSpe
 			report(SeverityError, key, value, "route index must be from 0 to %d", maxRouteIndex)
 			continue
 		}
-		g := groups[index]
-		if g == nil {
-			g = rawRoute{}
-			groups[index] = g
-		}
-		if prev, dup := g[field]; dup {
+		g := routeGroup(&groups, index)
+		if prev := g.fields[f]; prev.set {
 			// proxy.path and proxy.0.path both name route 0: which one is
 			// meant is a guess, so neither is, and the route is skipped.
 			if prev.key != "" {
 				k1, k2 := min(prev.key, key), max(prev.key, key)
 				report(SeverityError, k2, labels[k2], "%s of route %d is set twice, by %s and %s; keep one", field, index, k1, k2)
 			}
-			g[field] = labelKV{} // poisoned: the route is skipped
+			g.fields[f] = labelKV{set: true} // poisoned: the route is skipped
 			continue
 		}
-		g[field] = labelKV{key: key, value: value}
+		g.fields[f] = labelKV{key: key, value: value, set: true}
 	}
-
-	indexes := make([]int, 0, len(groups))
-	for i := range groups {
-		indexes = append(indexes, i)
-	}
-	slices.Sort(indexes)
+	slices.SortFunc(groups, func(a, b rawRoute) int { return cmp.Compare(a.index, b.index) })
 
 	var routes []RouteSpec
-	for _, i := range indexes {
-		r, ok := s.parseRoute(i, groups[i], report)
+	for i := range groups {
+		r, ok := s.parseRoute(&groups[i], report)
 		if ok {
 			routes = append(routes, r)
 		}
@@ -144,11 +163,12 @@ func (s LabelSchema) Parse(service string, labels map[string]string) ([]RouteSpe
 
 type reportFunc func(sev Severity, key, value, format string, args ...any)
 
-func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (RouteSpec, bool) {
+func (s LabelSchema) parseRoute(g *rawRoute, report reportFunc) (RouteSpec, bool) {
+	index := g.index
 	r := RouteSpec{Index: index}
 	ok := true
-	for _, kv := range g {
-		if kv.key == "" {
+	for _, kv := range g.fields {
+		if kv.set && kv.key == "" {
 			ok = false // declared twice, already reported
 		}
 	}
@@ -157,7 +177,7 @@ func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (Route
 		ok = false
 	}
 
-	if kv, has := g[FieldPath]; !has {
+	if kv, has := g.get(FieldPath); !has {
 		report(SeverityError, s.Key(index, FieldPath), "", "required to route this service, and missing")
 		ok = false
 	} else if kv.key != "" {
@@ -169,7 +189,7 @@ func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (Route
 		r.PathPrefix = p
 	}
 
-	if kv, has := g[FieldPort]; !has {
+	if kv, has := g.get(FieldPort); !has {
 		report(SeverityError, s.Key(index, FieldPort), "", "required to route this service, and missing")
 		ok = false
 	} else if kv.key != "" {
@@ -180,7 +200,7 @@ func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (Route
 		r.Port = port
 	}
 
-	if kv, has := g[FieldHost]; has && kv.key != "" {
+	if kv, has := g.get(FieldHost); has && kv.key != "" {
 		hosts, err := parseHosts(kv.value)
 		if err != nil {
 			fail(kv, "%s", err)
@@ -188,7 +208,7 @@ func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (Route
 		r.Hosts = hosts
 	}
 
-	if kv, has := g[FieldStripPrefix]; has && kv.key != "" {
+	if kv, has := g.get(FieldStripPrefix); has && kv.key != "" {
 		b, err := strconv.ParseBool(strings.TrimSpace(kv.value))
 		if err != nil {
 			fail(kv, "must be true or false")
@@ -196,7 +216,7 @@ func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (Route
 		r.StripPrefix = b
 	}
 
-	if kv, has := g[FieldNetwork]; has && kv.key != "" {
+	if kv, has := g.get(FieldNetwork); has && kv.key != "" {
 		n := strings.TrimSpace(kv.value)
 		if err := checkNetworkName(n); err != nil {
 			fail(kv, "%s", err)
@@ -210,10 +230,12 @@ func (s LabelSchema) parseRoute(index int, g rawRoute, report reportFunc) (Route
 // parseHosts parses a comma-separated host list into sorted, unique, clean hosts.
 func parseHosts(v string) ([]string, error) {
 	var hosts []string
-	for i, h := range strings.Split(v, ",") {
+	i := 0
+	for h := range strings.SplitSeq(v, ",") {
+		i++
 		c, err := CleanHost(h)
 		if err != nil {
-			return nil, fmt.Errorf("host #%d %q %s", i+1, strings.TrimSpace(h), err)
+			return nil, fmt.Errorf("host #%d %q %s", i, strings.TrimSpace(h), err)
 		}
 		hosts = append(hosts, c)
 	}
@@ -271,7 +293,7 @@ func (s LabelSchema) suggest(key string) string {
 		}
 	}
 	if best == "" {
-		return fmt.Sprintf("; known fields are %s", strings.Join(knownFields, ", "))
+		return fmt.Sprintf("; known fields are %s", strings.Join(knownFields[:], ", "))
 	}
 	return fmt.Sprintf("; did you mean %s%s?", s.prefix()+"."+indexPart, best)
 }

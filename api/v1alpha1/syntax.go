@@ -73,7 +73,7 @@ func CleanHost(h string) (string, error) {
 		}
 		return h, nil // an IP literal is a legitimate Host header
 	}
-	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+	for l := range strings.SplitSeq(strings.TrimSuffix(name, "."), ".") {
 		if err := checkDNSLabel(l); err != nil {
 			return "", err
 		}
