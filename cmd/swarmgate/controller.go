@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/controllers"
+	"github.com/swarmgate/swarmgate/controllers/leaderelection"
+)
+
+func init() {
+	register(command{
+		name:    "controller",
+		summary: "Watch the Swarm and push the routing table to every proxy (needs the Docker socket)",
+		run:     runController,
+	})
+}
+
+type controllerFlags struct {
+	metricsListen  string
+	proxyService   string
+	proxyNetwork   string
+	proxyAdminPort int
+	tokenFile      string
+	labelPrefix    string
+
+	pushTimeout      time.Duration
+	pushConcurrency  int
+	pollInterval     time.Duration
+	fastPollInterval time.Duration
+	fastPollWindow   time.Duration
+	resyncPeriod     time.Duration
+
+	leaderElect          bool
+	leaseDuration        time.Duration
+	renewDeadline        time.Duration
+	retryPeriod          time.Duration
+	leaderElectionConfig string
+
+	log logFlags
+}
+
+func (f *controllerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.metricsListen, "metrics-listen", ":8080", "listen address of /metrics, /healthz, /readyz and /status")
+	fs.StringVar(&f.proxyService, "proxy-service", "swarmgate_proxy", "Swarm service of the proxies; replicas are found as tasks.<proxy-service>")
+	fs.StringVar(&f.proxyNetwork, "proxy-network", "swarmgate", "overlay network the proxies share with the routed services")
+	fs.IntVar(&f.proxyAdminPort, "proxy-admin-port", 8081, "port of the proxies' admin API")
+	fs.StringVar(&f.tokenFile, "token-file", "/run/secrets/swarmgate_token", "file holding the proxies' admin bearer token (a Docker secret)")
+	fs.StringVar(&f.labelPrefix, "label-prefix", v1alpha1.DefaultLabelPrefix, "prefix of the service labels that declare routes")
+
+	fs.DurationVar(&f.pushTimeout, "push-timeout", 5*time.Second, "timeout of one push to one proxy replica")
+	fs.IntVar(&f.pushConcurrency, "push-concurrency", 32, "pushes in flight at once")
+	fs.DurationVar(&f.pollInterval, "poll-interval", 2*time.Second, "task poll interval when nothing happens")
+	fs.DurationVar(&f.fastPollInterval, "fast-poll-interval", 250*time.Millisecond, "task poll interval after an event")
+	fs.DurationVar(&f.fastPollWindow, "fast-poll-window", 30*time.Second, "how long fast polling lasts after an event")
+	fs.DurationVar(&f.resyncPeriod, "resync-period", 30*time.Second, "how often services are listed and every replica pushed to without an event")
+
+	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect one leader among the controller replicas (through a Swarm Config)")
+	fs.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", leaderelection.DefaultLeaseDuration, "how long standbys wait after the last renewal before taking over")
+	fs.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", leaderelection.DefaultRenewDeadline, "how long the leader keeps leading without a successful renewal")
+	fs.DurationVar(&f.retryPeriod, "leader-elect-retry-period", leaderelection.DefaultRetryPeriod, "interval between attempts to acquire or renew leadership")
+	fs.StringVar(&f.leaderElectionConfig, "leader-elect-config-name", leaderelection.DefaultConfigName, "Swarm Config that holds the leader election record")
+	f.log.register(fs)
+}
+
+func runController(ctx context.Context, args []string, _ io.Writer) error {
+	var f controllerFlags
+	fs := newFlagSet("controller")
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, flush, err := f.log.build()
+	if err != nil {
+		return err
+	}
+	defer flush()
+	ctx = logr.NewContext(ctx, logger)
+
+	token, err := readToken(f.tokenFile)
+	if err != nil {
+		return err
+	}
+	docker, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return fmt.Errorf("docker client: %w", err)
+	}
+	defer docker.Close()
+	identity, err := os.Hostname()
+	if err != nil {
+		return fmt.Errorf("hostname for the leader identity: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	c, err := controllers.New(controllers.Options{
+		Docker:             docker,
+		Registry:           reg,
+		Identity:           identity,
+		Schema:             v1alpha1.LabelSchema{Prefix: f.labelPrefix},
+		ProxyService:       f.proxyService,
+		ProxyNetwork:       f.proxyNetwork,
+		ProxyAdminPort:     f.proxyAdminPort,
+		Token:              token,
+		PushTimeout:        f.pushTimeout,
+		PushConcurrency:    f.pushConcurrency,
+		FastPollInterval:   f.fastPollInterval,
+		FastPollWindow:     f.fastPollWindow,
+		SteadyPollInterval: f.pollInterval,
+		ResyncPeriod:       f.resyncPeriod,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", c.Handler())
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(logWriter{logger.V(1)}, "", 0),
+	}
+	ln, err := net.Listen("tcp", f.metricsListen)
+	if err != nil {
+		return fmt.Errorf("listen --metrics-listen: %w", err)
+	}
+	logger.Info("controller starting", "identity", identity, "metricsListen", ln.Addr().String(),
+		"proxyService", f.proxyService, "proxyNetwork", f.proxyNetwork, "leaderElect", f.leaderElect)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve --metrics-listen: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+		if !f.leaderElect {
+			return c.Run(gctx, unelectedEpoch(time.Now()))
+		}
+		return elect(gctx, c, docker, identity, &f, reg)
+	})
+	return g.Wait()
+}
+
+// unelectedEpoch is the epoch of a controller that runs without leader
+// election: the current Unix time in seconds. Proxies refuse a table whose
+// epoch is lower than one they have seen, so the epoch must grow across
+// restarts although nothing stores it; the clock does. A restart within the
+// same second reuses the epoch, and the controller then numbers its
+// generations above the one the proxies hold.
+func unelectedEpoch(now time.Time) int64 { return now.Unix() }
+
+// elect competes for leadership and leads when elected. A controller leads
+// at most one term per process, as client-go's leader election does: when
+// the term ends, it exits (non-zero) and Swarm restarts it as a standby.
+func elect(ctx context.Context, c *controllers.Controller, docker *client.Client, identity string, f *controllerFlags, reg prometheus.Registerer) error {
+	logger := logr.FromContextOrDiscard(ctx)
+	lock, err := leaderelection.NewSwarmConfigLock(docker, f.leaderElectionConfig, identity)
+	if err != nil {
+		return usageError{err}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	termErr := make(chan error, 1)
+	elector, err := leaderelection.NewElector(leaderelection.Config{
+		Lock:            lock,
+		LeaseDuration:   f.leaseDuration,
+		RenewDeadline:   f.renewDeadline,
+		RetryPeriod:     f.retryPeriod,
+		ReleaseOnCancel: true,
+		Registerer:      reg,
+		Callbacks: leaderelection.Callbacks{
+			OnStartedLeading: func(ctx context.Context, epoch int64) {
+				err := c.Run(ctx, epoch)
+				if err != nil {
+					cancel() // a proxy knows a newer leader: step down
+				}
+				termErr <- err
+			},
+			OnStoppedLeading: func() { logger.Info("stopped leading") },
+			OnNewLeader:      c.SetLeader,
+		},
+	})
+	if err != nil {
+		return usageError{fmt.Errorf("leader election: %w", err)}
+	}
+	err = elector.Run(ctx)
+	if elector.Epoch() == 0 {
+		return err // never led
+	}
+	// The elector does not wait for OnStartedLeading to return; the term's
+	// pushes must end before the process does.
+	if runErr := <-termErr; runErr != nil {
+		return runErr
+	}
+	return err
+}
