@@ -144,3 +144,17 @@ func randomSnapshot(rng *rand.Rand) ([]Service, []Task) {
 	}
 	return services, tasks
 }
+
+// TestDesiredRoutesShareNoBackends edits the backends of one host's route and
+// expects the route of the service's other host to be unaffected.
+func TestDesiredRoutesShareNoBackends(t *testing.T) {
+	table, _ := Desired([]Service{web("s1", "site", 0, "proxy.host", "a.example.com,b.example.com")},
+		[]Task{running("t1", "s1", "10.0.1.1")}, defaultOpts)
+	if len(table.Routes) != 2 {
+		t.Fatalf("got %d routes, want 2", len(table.Routes))
+	}
+	table.Routes[0].Backends[0].Task = "edited"
+	if table.Routes[1].Backends[0].Task != "t1" {
+		t.Error("routes of one service's hosts share their backends slice")
+	}
+}
