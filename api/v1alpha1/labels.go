@@ -95,16 +95,16 @@ func (g *rawRoute) get(field string) (labelKV, bool) {
 	return kv, kv.set
 }
 
-// routeGroup returns the rawRoute of index in groups, adding it if missing.
+// group returns the rawRoute of index in groups, adding it if missing.
 // The pointer is valid until the next call.
-func routeGroup(groups *[]rawRoute, index int) *rawRoute {
-	for i := range *groups {
-		if (*groups)[i].index == index {
-			return &(*groups)[i]
+func group(groups []rawRoute, index int) ([]rawRoute, *rawRoute) {
+	for i := range groups {
+		if groups[i].index == index {
+			return groups, &groups[i]
 		}
 	}
-	*groups = append(*groups, rawRoute{index: index})
-	return &(*groups)[len(*groups)-1]
+	groups = append(groups, rawRoute{index: index})
+	return groups, &groups[len(groups)-1]
 }
 
 // Parse reads the routes that service declares in labels. Every problem names
@@ -118,7 +118,8 @@ func (s LabelSchema) Parse(service string, labels map[string]string) ([]RouteSpe
 			Reason: fmt.Sprintf(format, args...), Severity: sev})
 	}
 
-	var groups []rawRoute
+	// Most services declare one or two routes: those stay on the stack.
+	groups := make([]rawRoute, 0, 2)
 	prefix := s.prefix() + "."
 	for key, value := range labels {
 		rest, ok := strings.CutPrefix(key, prefix)
@@ -135,7 +136,8 @@ func (s LabelSchema) Parse(service string, labels map[string]string) ([]RouteSpe
 			report(SeverityError, key, value, "route index must be from 0 to %d", maxRouteIndex)
 			continue
 		}
-		g := routeGroup(&groups, index)
+		var g *rawRoute
+		groups, g = group(groups, index)
 		if prev := g.fields[f]; prev.set {
 			// proxy.path and proxy.0.path both name route 0: which one is
 			// meant is a guess, so neither is, and the route is skipped.
