@@ -173,14 +173,13 @@ func (p *Proxy) roundTrip(ctx context.Context, b *backend, o *outbound, idempote
 		c.close()
 		return nil, nil, err
 	}
-	c.nc.SetReadDeadline(p.now().Add(p.cfg.ResponseHeaderTimeout))
+	c.armReadDeadline(p.now(), p.cfg.ResponseHeaderTimeout)
 	resp, err := c.readResponse(o.r, p.cfg.MaxResponseHeaderBytes)
 	if err != nil {
 		stop()
 		c.close()
 		return nil, nil, err
 	}
-	c.nc.SetReadDeadline(time.Time{})
 	return resp, c, nil
 }
 
@@ -205,7 +204,7 @@ func (p *Proxy) respond(w http.ResponseWriter, o *outbound, rt *route, c *upConn
 	rt.metrics.observeCode(resp.StatusCode)
 	w.WriteHeader(resp.StatusCode)
 
-	err := copyBody(w, resp.Body, c.br)
+	err := p.copyBody(w, resp.Body, c)
 	if !c.stop() {
 		err = errors.Join(err, errClientGone) // the deadline poisoned c
 	}
@@ -227,9 +226,10 @@ func (p *Proxy) respond(w http.ResponseWriter, o *outbound, rt *route, c *upConn
 
 var errClientGone = errors.New("client went away")
 
-// copyBody streams body to w, flushing whenever the backend has nothing more
-// buffered, so that server-sent events and long polls are not held back.
-func copyBody(w http.ResponseWriter, body io.Reader, br interface{ Buffered() int }) error {
+// copyBody streams the response body to w, flushing whenever the backend has
+// nothing more buffered, so that server-sent events and long polls are not
+// held back. Each wait for the backend is bounded like the response headers.
+func (p *Proxy) copyBody(w http.ResponseWriter, body io.Reader, c *upConn) error {
 	buf := getBuf()
 	defer putBuf(buf)
 	flusher, _ := w.(http.Flusher)
@@ -239,8 +239,11 @@ func copyBody(w http.ResponseWriter, body io.Reader, br interface{ Buffered() in
 			if _, err := w.Write((*buf)[:n]); err != nil {
 				return err
 			}
-			if rerr == nil && flusher != nil && br.Buffered() == 0 {
-				flusher.Flush()
+			if rerr == nil && c.br.Buffered() == 0 {
+				if flusher != nil {
+					flusher.Flush()
+				}
+				c.armReadDeadline(p.now(), p.cfg.ResponseHeaderTimeout)
 			}
 		}
 		if rerr == io.EOF {

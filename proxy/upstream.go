@@ -26,6 +26,8 @@ type upConn struct {
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
+	// readDeadline is the read deadline set on nc, see armReadDeadline.
+	readDeadline time.Time
 	// stop unregisters the client-cancellation hook of the current request;
 	// false means it fired and the connection is poisoned.
 	stop func() bool
@@ -49,6 +51,17 @@ func (p *Proxy) dial(ctx context.Context, b *backend) (*upConn, error) {
 }
 
 func (c *upConn) close() { _ = c.nc.Close() }
+
+// armReadDeadline bounds the wait for the backend's next bytes by timeout,
+// like nginx's proxy_read_timeout. Moving a deadline costs a runtime timer
+// update, so it is moved only once it is an eighth of timeout stale: reads
+// are bounded by a time between 7/8 of timeout and timeout.
+func (c *upConn) armReadDeadline(now time.Time, timeout time.Duration) {
+	if c.readDeadline.Sub(now) < timeout-timeout/8 {
+		c.readDeadline = now.Add(timeout)
+		c.nc.SetReadDeadline(c.readDeadline)
+	}
+}
 
 // budgetReader fails reads past a byte budget; it bounds response headers.
 type budgetReader struct {
