@@ -33,18 +33,27 @@ type testProxy struct {
 // startProxy starts a proxy admin API on ip:port (port 0: any free one).
 func startProxy(t testing.TB, ip string, port int) *testProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-	if err != nil {
-		t.Fatalf("listen on %s:%d: %v", ip, port, err)
-	}
-	p, err := proxy.New(proxy.Config{Token: testToken, Logger: logr.Discard(), Registry: prometheus.NewRegistry()})
+	tp, err := listenProxy(ip, port)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := &testProxy{ip: ip, port: ln.Addr().(*net.TCPAddr).Port, proxy: p, srv: &http.Server{Handler: p.AdminHandler()}}
-	go func() { _ = tp.srv.Serve(ln) }()
 	t.Cleanup(tp.stop)
 	return tp
+}
+
+func listenProxy(ip string, port int) (*testProxy, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return nil, err
+	}
+	p, err := proxy.New(proxy.Config{Token: testToken, Logger: logr.Discard(), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	tp := &testProxy{ip: ip, port: ln.Addr().(*net.TCPAddr).Port, proxy: p, srv: &http.Server{Handler: p.AdminHandler()}}
+	go func() { _ = tp.srv.Serve(ln) }()
+	return tp, nil
 }
 
 // stop closes the proxy and its listener, as when its container dies.
@@ -54,15 +63,42 @@ func (tp *testProxy) stop() {
 }
 
 // startProxies starts n proxies on 127.0.0.2, 127.0.0.3, ... sharing one
-// admin port, like the replicas of a proxy service.
+// admin port, like the replicas of a proxy service. The port is free on
+// 127.0.0.2 but may be taken on another address: then it tries another.
 func startProxies(t testing.TB, n int) ([]*testProxy, int) {
 	t.Helper()
-	first := startProxy(t, "127.0.0.2", 0)
+	var lastErr error
+	for range 10 {
+		proxies, err := tryStartProxies(n)
+		if err == nil {
+			for _, p := range proxies {
+				t.Cleanup(p.stop)
+			}
+			return proxies, proxies[0].port
+		}
+		lastErr = err
+	}
+	t.Fatalf("start %d proxies: %v", n, lastErr)
+	return nil, 0
+}
+
+func tryStartProxies(n int) ([]*testProxy, error) {
+	first, err := listenProxy("127.0.0.2", 0)
+	if err != nil {
+		return nil, err
+	}
 	proxies := []*testProxy{first}
 	for i := 1; i < n; i++ {
-		proxies = append(proxies, startProxy(t, fmt.Sprintf("127.0.0.%d", i+2), first.port))
+		p, err := listenProxy(fmt.Sprintf("127.0.0.%d", i+2), first.port)
+		if err != nil {
+			for _, p := range proxies {
+				p.stop()
+			}
+			return nil, err
+		}
+		proxies = append(proxies, p)
 	}
-	return proxies, first.port
+	return proxies, nil
 }
 
 // fakeResolver answers LookupHost with a settable list of addresses.
