@@ -74,6 +74,49 @@ bench-dataplane: build ## Benchmark `swarmgate proxy` against nginx, HAProxy and
 build: ## Build bin/swarmgate (static, CGO_ENABLED=0).
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(LOCALBIN)/swarmgate ./cmd/swarmgate
 
+##@ Deployment
+
+# The host port the proxies serve HTTP on (make run, deploy, e2e use it).
+SWARMGATE_HTTP_PORT ?= 80
+export SWARMGATE_HTTP_PORT
+export SWARMGATE_IMAGE = $(IMG)
+export ECHO_IMAGE = $(ECHO_IMG)
+
+.PHONY: build-echo
+build-echo: ## Build bin/swarmgate-echo, the demo and e2e backend (static).
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags '-s -w' -o $(LOCALBIN)/swarmgate-echo ./cmd/swarmgate-echo
+
+.PHONY: docker-build
+docker-build: build build-echo ## Build the swarmgate:dev and swarmgate-echo:dev images (FROM scratch, nothing pulled).
+	hack/docker-build.sh deploy/Dockerfile $(LOCALBIN)/swarmgate $(IMG)
+	hack/docker-build.sh deploy/echo.Dockerfile $(LOCALBIN)/swarmgate-echo $(ECHO_IMG)
+
+.PHONY: swarm-up
+swarm-up: ## Make a local single-node Swarm available (installs and starts Docker if needed, as root on Debian).
+	hack/swarm-up.sh
+
+.PHONY: swarm-down
+swarm-down: ## Undo what swarm-up did (leave the swarm it created, stop the dockerd it started).
+	hack/swarm-down.sh
+
+.PHONY: deploy
+deploy: ## Deploy the swarmgate stack (deploy/stack.yml); creates the token secret when absent.
+	hack/deploy.sh
+
+.PHONY: undeploy
+undeploy: ## Remove the demo service, the stack, its secret, volume and leader record.
+	hack/undeploy.sh
+
+.PHONY: run
+run: swarm-up docker-build deploy ## Quickstart: Swarm + images + stack + a 3-replica demo routed at /demo.
+	hack/run-demo.sh
+
+##@ End-to-end
+
+.PHONY: e2e
+e2e: docker-build ## Run the end-to-end suite on the local Swarm (make swarm-up first).
+	$(GO) test -tags e2e -count=1 -timeout 30m -v ./e2e/...
+
 ##@ Dependencies
 
 $(LOCALBIN):

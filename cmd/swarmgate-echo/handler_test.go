@@ -152,6 +152,9 @@ func TestProbe(t *testing.T) {
 	if code != 0 || out.String() != "401\nunauthorized\n" || gotAuth != "Bearer x" || gotBody != "{}" {
 		t.Fatalf("code %d, out %q, stderr %q, auth %q, body %q", code, out.String(), errOut.String(), gotAuth, gotBody)
 	}
+	if code := runProbe(context.Background(), []string{"--fail", "--url", srv.URL}, &out, &errOut); code != 1 {
+		t.Fatalf("probe --fail of a 401: code %d, want 1", code)
+	}
 	srv.Close()
 	if code := runProbe(context.Background(), []string{"--url", srv.URL}, &out, &errOut); code != 1 {
 		t.Fatalf("probe of a closed server: code %d, want 1", code)

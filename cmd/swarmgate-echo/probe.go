@@ -19,7 +19,8 @@ func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
 // runProbe is a tiny curl for a scratch image: it sends one request and
 // prints the status code on the first line and the body after it. It exits
 // 0 whenever an HTTP answer came back, whatever its status, so the caller
-// judges the status; 1 when the request failed; 2 on bad flags. The
+// judges the status (with --fail, like curl -f, only on a 2xx: that makes it
+// the image's HEALTHCHECK); 1 when the request failed; 2 on bad flags. The
 // end-to-end suite runs it in a container on the swarmgate network, e.g. to
 // show that an admin push without the token is refused.
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -29,6 +30,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	method := fs.String("method", http.MethodGet, "HTTP method")
 	data := fs.String("data", "", "request body")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	failNon2xx := fs.Bool("fail", false, "exit 1 unless the status is 2xx")
 	var headers headerFlags
 	fs.Var(&headers, "header", "request header 'Name: value' (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -62,6 +64,9 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintln(stdout, resp.StatusCode)
 	if _, err := io.Copy(stdout, io.LimitReader(resp.Body, 1<<20)); err != nil {
 		fmt.Fprintf(stderr, "swarmgate-echo probe: read body: %v\n", err)
+		return 1
+	}
+	if *failNon2xx && (resp.StatusCode < 200 || resp.StatusCode > 299) {
 		return 1
 	}
 	return 0
