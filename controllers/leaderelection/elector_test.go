@@ -106,13 +106,27 @@ func (c *candidate) awaitDone(t *testing.T, want error) {
 
 func (c *candidate) isStarted() bool { return len(c.started) > 0 }
 
-// step advances clk once every candidate's loop is idle on its timer, then
-// waits for them to be idle again (n timers pending) or for cond.
+// step advances clk by d once every candidate's loop is idle on its timer
+// (n timers pending), then waits for them to be idle again.
 func step(t *testing.T, clk *fakeClock, n int, d time.Duration) {
 	t.Helper()
 	waitUntil(t, "candidates idle", func() bool { return clk.Timers() == n })
 	clk.Step(d)
 	waitUntil(t, "candidates idle", func() bool { return clk.Timers() == n })
+}
+
+// stepUntil steps by d, at most limit times, until c started leading.
+func stepUntil(t *testing.T, clk *fakeClock, n int, d time.Duration, limit int, c *candidate) {
+	t.Helper()
+	for range limit {
+		if c.isStarted() {
+			return
+		}
+		step(t, clk, n, d)
+	}
+	if !c.isStarted() {
+		t.Fatalf("%s did not start leading within %v", c.id, time.Duration(limit)*d)
+	}
 }
 
 func TestSingleCandidateAcquiresEpochOne(t *testing.T) {
@@ -166,12 +180,7 @@ func TestTakeoverOnlyAfterLocallyObservedSilence(t *testing.T) {
 	a.awaitDone(t, nil)
 	lastRenew, _ := store.record()
 
-	for i := 0; !b.isStarted(); i++ {
-		if i > 30 {
-			t.Fatal("b did not take over")
-		}
-		step(t, clk, 1, time.Second)
-	}
+	stepUntil(t, clk, 1, time.Second, 30, b)
 	tm := b.awaitTerm(t)
 	if tm.epoch != 2 {
 		t.Errorf("b epoch = %d, want 2", tm.epoch)
@@ -310,12 +319,7 @@ func TestReleaseOnCancelLetsSuccessorAcquireAtOnce(t *testing.T) {
 	if released.HolderIdentity != "" || released.LeaseDurationSeconds != 1 || released.Epoch != 1 {
 		t.Fatalf("released record = %+v, want no holder, 1s lease, epoch 1", released)
 	}
-	for i := 0; !b.isStarted(); i++ {
-		if i > 5 {
-			t.Fatal("b did not take over")
-		}
-		step(t, clk, 1, time.Second)
-	}
+	stepUntil(t, clk, 1, time.Second, 5, b)
 	if tm := b.awaitTerm(t); tm.epoch != 2 {
 		t.Errorf("b epoch = %d, want 2", tm.epoch)
 	}
@@ -346,21 +350,21 @@ func TestEpochIncreasesAcrossHoldersAndRestarts(t *testing.T) {
 	step(t, clk, 2, time.Second)
 	a2.cancel()
 	a2.awaitDone(t, nil)
-	for !b.isStarted() {
-		step(t, clk, 1, time.Second)
-	}
+	stepUntil(t, clk, 1, time.Second, 5, b)
 	lead(b)
 
 	// b fails to renew; c takes over after the lease expired.
 	c := startCandidate(t, store, clk, "c", nil)
 	step(t, clk, 2, time.Second)
 	store.setFail("b", errors.New("partitioned"))
-	for !c.isStarted() {
-		waitUntil(t, "candidates idle", func() bool { return clk.Timers() >= 1 })
+	for i := time.Duration(0); i < testRenew && len(b.done) == 0; i += time.Second {
+		waitUntil(t, "candidates idle", func() bool { return clk.Timers() == 2 })
 		clk.Step(time.Second)
+		waitUntil(t, "candidates idle or b done", func() bool { return clk.Timers() == 2 || len(b.done) > 0 })
 	}
-	lead(c)
 	b.awaitDone(t, ErrLeadershipLost)
+	stepUntil(t, clk, 1, time.Second, 30, c)
+	lead(c)
 
 	if want := []int64{1, 2, 3, 4}; !slices.Equal(epochs, want) {
 		t.Errorf("epochs = %v, want %v", epochs, want)

@@ -121,8 +121,10 @@ func (s *fakeStore) setFail(identity string, err error) {
 func (s *fakeStore) setBeforeUpdate(fn func(s *fakeStore)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.beforeUpdate = fn
+	s.setBeforeUpdateLocked(fn)
 }
+
+func (s *fakeStore) setBeforeUpdateLocked(fn func(s *fakeStore)) { s.beforeUpdate = fn }
 
 // putLocked writes rec as a new version; s.mu must be held.
 func (s *fakeStore) putLocked(rec LeaderElectionRecord) {
