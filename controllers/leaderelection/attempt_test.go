@@ -98,7 +98,9 @@ func TestTryAcquire(t *testing.T) {
 			initial: heldByB(func(r *LeaderElectionRecord) { r.HolderIdentity = "" }),
 			attempts: []attempt{
 				{0, func(s *fakeStore) {
-					s.setBeforeUpdateLocked(func(s *fakeStore) { s.putLocked(*heldByB(func(r *LeaderElectionRecord) { r.HolderIdentity = "c"; r.Epoch = 4 })) })
+					s.setBeforeUpdateLocked(func(s *fakeStore) {
+						s.putLocked(*heldByB(func(r *LeaderElectionRecord) { r.HolderIdentity = "c"; r.Epoch = 4 }))
+					})
 				}, false},
 				{time.Second, nil, false}, // first sight of c's record
 				{14 * time.Second, nil, false},
