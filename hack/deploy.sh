@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 require_manager
 require_image "$SWARMGATE_IMAGE"
+SWARMGATE_IMAGE_ID=$(docker image inspect --format '{{.Id}}' "$SWARMGATE_IMAGE")
+export SWARMGATE_IMAGE_ID
 
 if ! docker secret inspect "$TOKEN_SECRET" >/dev/null 2>&1; then
   log "creating secret $TOKEN_SECRET (32 random bytes, hex)"

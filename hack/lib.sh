@@ -48,9 +48,12 @@ dump_logs() {
   } >&2
 }
 
-# service_converged NAME: every desired task of service NAME runs.
+# service_converged NAME: every desired task of service NAME runs and no
+# rolling update of it is under way.
 service_converged() {
-  local replicas
+  local replicas update
+  update=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$1") || return 1
+  case "$update" in "" | completed | rollback_completed) ;; *) return 1 ;; esac
   replicas=$(docker service ls --filter "name=$1" --format '{{.Name}} {{.Replicas}}' | awk -v n="$1" '$1 == n {print $2}')
   [ -n "$replicas" ] || return 1
   local running=${replicas%%/*} desired=${replicas#*/}
