@@ -49,18 +49,25 @@ func networkName(ref string, netNames map[string]string) string {
 
 // convertTasks turns Docker tasks into reconcile's view of them. A task's
 // attachment carries its network's spec, so its name needs no lookup unless
-// the daemon left the spec out.
+// the daemon left the spec out. Every poll converts every task, so the
+// attachments share one allocation.
 func convertTasks(in []swarm.Task, netNames map[string]string) []reconcile.Task {
 	out := make([]reconcile.Task, 0, len(in))
+	n := 0
+	for i := range in {
+		n += len(in[i].NetworksAttachments)
+	}
+	all := make([]reconcile.NetworkAttachment, 0, n)
 	for _, t := range in {
-		atts := make([]reconcile.NetworkAttachment, 0, len(t.NetworksAttachments))
+		start := len(all)
 		for _, a := range t.NetworksAttachments {
 			name := a.Network.Spec.Name
 			if name == "" {
 				name = networkName(a.Network.ID, netNames)
 			}
-			atts = append(atts, reconcile.NetworkAttachment{Network: name, Addresses: a.Addresses})
+			all = append(all, reconcile.NetworkAttachment{Network: name, Addresses: a.Addresses})
 		}
+		atts := all[start:len(all):len(all)]
 		out = append(out, reconcile.Task{
 			ID:           t.ID,
 			ServiceID:    t.ServiceID,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -51,8 +52,9 @@ type reconciler struct {
 	netNames   map[string]string
 	listedAt   time.Time
 	generation int64
-	hash       string
-	problems   problemTracker
+	// routes are the routes of the last published table.
+	routes   []v1alpha1.Route
+	problems problemTracker
 }
 
 // runningTasks is the TaskList filter: tasks Swarm is stopping are dropped
@@ -78,14 +80,14 @@ func (r *reconciler) reconcile(ctx context.Context) error {
 	table, problems := reconcile.Desired(r.services, tasks, r.opts)
 	log := logr.FromContextOrDiscard(ctx)
 	problemsChanged := r.problems.update(log, problems)
-	hash := table.Hash()
+	changed := r.generation == 0 || !sameRoutes(table.Routes, r.routes)
 	floor := r.generationFloor.Load()
-	if hash == r.hash && r.generation > floor && !problemsChanged {
+	if !changed && r.generation > floor && !problemsChanged {
 		return nil
 	}
-	if hash != r.hash || r.generation <= floor {
+	if changed || r.generation <= floor {
 		r.generation = max(r.generation, floor) + 1
-		r.hash = hash
+		r.routes = table.Routes
 	}
 	table.Epoch, table.Generation = r.epoch, r.generation
 	r.publish(&table, problems, start)
@@ -106,6 +108,16 @@ func (r *reconciler) listServices(ctx context.Context) error {
 	r.netNames = networkNames(nets)
 	r.services = convertServices(services, r.netNames)
 	return nil
+}
+
+// sameRoutes reports whether two canonical route lists are equal. It stands
+// in for comparing Hash values, which would encode and hash the whole table
+// on every poll; TestSameRoutesCoversEveryField keeps it in step with Route.
+func sameRoutes(a, b []v1alpha1.Route) bool {
+	return slices.EqualFunc(a, b, func(x, y v1alpha1.Route) bool {
+		return x.Service == y.Service && x.Host == y.Host && x.PathPrefix == y.PathPrefix &&
+			x.StripPrefix == y.StripPrefix && slices.Equal(x.Backends, y.Backends)
+	})
 }
 
 // raiseGeneration makes the next reconcile publish a generation above held,
