@@ -117,3 +117,22 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// testutilCount sums the samples of a counter or gauge family in p's registry.
+func testutilCount(t testing.TB, p *Proxy, name string) float64 {
+	t.Helper()
+	mfs, err := p.gather.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
+}

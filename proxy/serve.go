@@ -201,6 +201,15 @@ func (p *Proxy) respond(w http.ResponseWriter, o *outbound, rt *route, c *upConn
 		}
 		h[k] = vv
 	}
+	if len(resp.Trailer) > 0 {
+		// Announcing the trailers makes the server send a chunked response,
+		// the only framing that can carry them.
+		names := make([]string, 0, len(resp.Trailer))
+		for k := range resp.Trailer {
+			names = append(names, k)
+		}
+		h["Trailer"] = names
+	}
 	rt.metrics.observeCode(resp.StatusCode)
 	w.WriteHeader(resp.StatusCode)
 
