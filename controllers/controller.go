@@ -43,7 +43,7 @@ func New(opts Options) (*Controller, error) {
 	}
 	return &Controller{
 		opts:    opts,
-		docker:  countingDocker{api: opts.Docker, metrics: m},
+		docker:  &countingDocker{api: opts.Docker, metrics: m},
 		metrics: m,
 		client:  newPushClient(opts.Token, opts.PushTimeout),
 	}, nil
@@ -130,6 +130,7 @@ func (c *Controller) Run(ctx context.Context, epoch int64) error {
 	}()
 	log.Info("leading: watching the swarm and pushing to proxies")
 
+	t.queue.Add() // the first reconcile need not wait for the event stream
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return t.pusher.run(ctx) })
 	g.Go(func() error { t.queue.run(ctx, c.reconcileFunc(t)); return nil })

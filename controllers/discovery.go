@@ -56,10 +56,9 @@ func (d *discovery) resolveNow() {
 // setTaskIPs records the proxy tasks seen by the last reconcile.
 func (d *discovery) setTaskIPs(ips []netip.Addr) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.fromTasks = ips
-	union := d.union()
-	d.mu.Unlock()
-	d.pusher.setReplicas(union)
+	d.publish()
 }
 
 func (d *discovery) run(ctx context.Context) {
@@ -88,11 +87,8 @@ func (d *discovery) resolve(ctx context.Context) {
 		addrs, err = nil, nil
 	}
 	d.mu.Lock()
-	defer func() {
-		union := d.union()
-		d.mu.Unlock()
-		d.pusher.setReplicas(union)
-	}()
+	defer d.mu.Unlock()
+	defer d.publish()
 	if err != nil {
 		// Keep the last answer: a flaky resolver must not make every
 		// replica look gone.
@@ -117,9 +113,10 @@ func (d *discovery) resolve(ctx context.Context) {
 	}
 }
 
-// union is called with mu held.
-func (d *discovery) union() []netip.Addr {
+// publish hands the union of both sources to the pusher. It is called with
+// mu held, so that two updates cannot reach the pusher out of order.
+func (d *discovery) publish() {
 	all := slices.Concat(d.fromDNS, d.fromTasks)
 	slices.SortFunc(all, netip.Addr.Compare)
-	return slices.Compact(all)
+	d.pusher.setReplicas(slices.Compact(all))
 }

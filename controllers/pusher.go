@@ -108,6 +108,12 @@ func (p *pusher) setTable(t *v1alpha1.RoutingTable, detectedAt time.Time) {
 		panic("marshal routing table: " + err.Error())
 	}
 	p.mu.Lock()
+	if p.table != nil && p.table.Epoch == t.Epoch && p.table.Generation == t.Generation {
+		// Only the problems changed: nothing to push, and the convergence
+		// of this generation is already measured from its detection.
+		p.mu.Unlock()
+		return
+	}
 	p.table, p.body, p.detectedAt, p.converged = t, body, detectedAt, false
 	p.updateReplicaGauges()
 	p.mu.Unlock()
