@@ -31,7 +31,7 @@ func BenchmarkPushFanOut(b *testing.B) {
 	const routes, replicas = 2000, 20
 	for _, bc := range []struct {
 		name  string
-		start func(b *testing.B) ([]netip.Addr, int, func(int64) error)
+		start func(b *testing.B) (map[netip.Addr]string, int, func(int64) error)
 	}{
 		{name: "replica=proxy", start: startBenchProxies},
 		{name: "replica=ack-only", start: startAckOnly},
@@ -74,11 +74,11 @@ func BenchmarkPushFanOut(b *testing.B) {
 	}
 }
 
-func startBenchProxies(b *testing.B) ([]netip.Addr, int, func(int64) error) {
+func startBenchProxies(b *testing.B) (map[netip.Addr]string, int, func(int64) error) {
 	proxies, port := startProxies(b, 20)
-	var ips []netip.Addr
+	ips := map[netip.Addr]string{}
 	for _, tp := range proxies {
-		ips = append(ips, netip.MustParseAddr(tp.ip))
+		ips[netip.MustParseAddr(tp.ip)] = ""
 	}
 	return ips, port, func(generation int64) error {
 		for _, tp := range proxies {
@@ -92,7 +92,7 @@ func startBenchProxies(b *testing.B) ([]netip.Addr, int, func(int64) error) {
 
 // startAckOnly starts 20 admin endpoints that read the table and
 // acknowledge the generation they find at its start, without decoding it.
-func startAckOnly(b *testing.B) ([]netip.Addr, int, func(int64) error) {
+func startAckOnly(b *testing.B) (map[netip.Addr]string, int, func(int64) error) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var head struct {
@@ -106,7 +106,7 @@ func startAckOnly(b *testing.B) ([]netip.Addr, int, func(int64) error) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"epoch":%d,"generation":%d}`, head.Epoch, head.Generation)
 	})
-	var ips []netip.Addr
+	ips := map[netip.Addr]string{}
 	port := 0
 	for i := range 20 {
 		ip := fmt.Sprintf("127.0.0.%d", i+2)
@@ -118,7 +118,7 @@ func startAckOnly(b *testing.B) ([]netip.Addr, int, func(int64) error) {
 		srv := &http.Server{Handler: handler}
 		go func() { _ = srv.Serve(ln) }()
 		b.Cleanup(func() { _ = srv.Close() })
-		ips = append(ips, netip.MustParseAddr(ip))
+		ips[netip.MustParseAddr(ip)] = ""
 	}
 	return ips, port, func(int64) error { return nil }
 }
@@ -191,7 +191,7 @@ func BenchmarkReconcile(b *testing.B) {
 				api: api, clock: RealClock{}, proxyService: testProxyName, resyncPeriod: time.Hour, epoch: 1, metrics: m,
 				problems:   problemTracker{},
 				publish:    func(t *v1alpha1.RoutingTable, _ []v1alpha1.Problem, at time.Time) { p.setTable(t, at) },
-				proxyTasks: func([]netip.Addr) {},
+				proxyTasks: func(map[netip.Addr]string) {},
 			}
 			r.opts.ProxyNetwork = testNetworkName
 			ctx := context.Background()

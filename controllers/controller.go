@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,7 +97,7 @@ func (c *Controller) newTerm(epoch int64) *term {
 		c.metrics.table(table, problems)
 		t.pusher.setTable(table, detectedAt)
 	}
-	t.reconciler.proxyTasks = func(ips []netip.Addr) { t.discovery.setTaskIPs(ips) }
+	t.reconciler.proxyTasks = t.discovery.setTasks
 	t.watcher = &watcher{
 		events: c.docker, clock: o.Clock, queue: t.queue, reconciler: t.reconciler, discovery: t.discovery,
 		proxyService: o.ProxyService,

@@ -343,3 +343,32 @@ func TestControllerLogsEachProblemOnce(t *testing.T) {
 		t.Errorf("problem logged %d times in all, want once", n)
 	}
 }
+
+// Swarm reuses the IPs of gone tasks: a new proxy task at the IP of the
+// old one starts empty, and the task ID in the TaskList is what tells.
+func TestControllerRepushesToNewProxyTaskAtSameIP(t *testing.T) {
+	d := newFakeDaemon(t)
+	proxies, port := startProxies(t, 1)
+	proxySvc := service("svcproxy", testProxyName, nil)
+	web := service("svcweb", "web", routeLabels("/web", "8000"))
+	d.set([]swarm.Service{proxySvc, web}, []swarm.Task{
+		running("t1", "svcweb", 1, "10.0.1.5"), running("p1", "svcproxy", 1, proxies[0].ip)})
+	opts := testOptions(d, t, resolverFor(proxies), port)
+	opts.ResyncPeriod = time.Hour // no periodic re-verification to hide behind
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runController(t, c, 7, logr.Discard())
+	want := map[string][]string{"/web": {"10.0.1.5:8000"}}
+	allServe(t, proxies, want)
+
+	proxies[0].stop()
+	replacement := startProxy(t, proxies[0].ip, port)
+	d.set([]swarm.Service{proxySvc, web}, []swarm.Task{
+		running("t1", "svcweb", 1, "10.0.1.5"), running("p2", "svcproxy", 1, proxies[0].ip)})
+	allServe(t, []*testProxy{replacement}, want)
+	if s := c.Status(); len(s.Replicas) != 1 || s.Replicas[0].Task != "p2" {
+		t.Errorf("status replicas = %+v, want one at task p2", s.Replicas)
+	}
+}

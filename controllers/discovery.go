@@ -3,9 +3,9 @@ package controllers
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -31,9 +31,10 @@ type discovery struct {
 
 	kick chan struct{}
 
-	mu        sync.Mutex
-	fromDNS   []netip.Addr
-	fromTasks []netip.Addr
+	mu      sync.Mutex
+	fromDNS []netip.Addr
+	// fromTasks maps proxy task IPs to task IDs.
+	fromTasks map[netip.Addr]string
 	dnsErr    error
 }
 
@@ -53,11 +54,11 @@ func (d *discovery) resolveNow() {
 	}
 }
 
-// setTaskIPs records the proxy tasks seen by the last reconcile.
-func (d *discovery) setTaskIPs(ips []netip.Addr) {
+// setTasks records the proxy tasks seen by the last reconcile.
+func (d *discovery) setTasks(tasks map[netip.Addr]string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.fromTasks = ips
+	d.fromTasks = tasks
 	d.publish()
 }
 
@@ -116,7 +117,14 @@ func (d *discovery) resolve(ctx context.Context) {
 // publish hands the union of both sources to the pusher. It is called with
 // mu held, so that two updates cannot reach the pusher out of order.
 func (d *discovery) publish() {
-	all := slices.Concat(d.fromDNS, d.fromTasks)
-	slices.SortFunc(all, netip.Addr.Compare)
-	d.pusher.setReplicas(slices.Compact(all))
+	all := maps.Clone(d.fromTasks)
+	if all == nil {
+		all = map[netip.Addr]string{}
+	}
+	for _, ip := range d.fromDNS {
+		if _, ok := all[ip]; !ok {
+			all[ip] = "" // task unknown until the TaskList shows it
+		}
+	}
+	d.pusher.setReplicas(all)
 }

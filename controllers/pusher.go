@@ -32,6 +32,8 @@ const (
 // replica is one proxy task, keyed by its IP on the proxy network.
 type replica struct {
 	addr string // host:port of its admin API
+	// task is the proxy task at this IP, when the TaskList showed it.
+	task string
 	// acked is the version the proxy last acknowledged.
 	ackedEpoch, ackedGeneration int64
 	// verified is false until the proxy acknowledged since the last
@@ -120,26 +122,38 @@ func (p *pusher) setTable(t *v1alpha1.RoutingTable, detectedAt time.Time) {
 	p.poke()
 }
 
-// setReplicas replaces the set of known replicas. New ones are pushed to at
-// once; gone ones are forgotten, with their metrics.
-func (p *pusher) setReplicas(ips []netip.Addr) {
-	want := make(map[netip.Addr]bool, len(ips))
-	for _, ip := range ips {
-		want[ip] = true
-	}
+// setReplicas replaces the set of known replicas: IP to task ID, empty when
+// unknown. New ones are pushed to at once, and so are replicas whose task
+// changed: Swarm reuses the IPs of gone tasks, and a new proxy task at an
+// old IP holds none of its predecessor's table. Gone replicas are
+// forgotten, with their metrics.
+func (p *pusher) setReplicas(want map[netip.Addr]string) {
 	p.mu.Lock()
 	added := false
-	for ip := range want {
-		if _, ok := p.replicas[ip]; !ok {
-			p.replicas[ip] = &replica{
+	for ip, task := range want {
+		r, ok := p.replicas[ip]
+		if !ok {
+			r = &replica{
 				addr:    net.JoinHostPort(ip.String(), strconv.Itoa(p.port)),
 				backoff: backoff{base: pushBackoffBase, max: pushBackoffMax},
 			}
+			p.replicas[ip] = r
 			added = true
 		}
+		if task == "" || task == r.task {
+			continue
+		}
+		if r.task != "" {
+			// A new task at this IP: push at once, whatever its
+			// predecessor acknowledged or failed.
+			r.verified, r.retryAt = false, time.Time{}
+			r.backoff.reset()
+			added = true
+		}
+		r.task = task
 	}
 	for ip, r := range p.replicas {
-		if !want[ip] {
+		if _, ok := want[ip]; !ok {
 			delete(p.replicas, ip)
 			p.metrics.forgetReplica(r.addr)
 		}
@@ -339,7 +353,9 @@ func (p *pusher) updateReplicaGauges() {
 
 // ReplicaStatus is what /status reports about one proxy replica.
 type ReplicaStatus struct {
-	Address         string    `json:"address"`
+	Address string `json:"address"`
+	// Task is the proxy task at Address, when the TaskList showed it.
+	Task            string    `json:"task,omitempty"`
 	AckedGeneration int64     `json:"ackedGeneration"`
 	AckedEpoch      int64     `json:"ackedEpoch"`
 	LastError       string    `json:"lastError,omitempty"`
@@ -357,7 +373,7 @@ func (p *pusher) snapshot() (*v1alpha1.RoutingTable, []ReplicaStatus) {
 	for _, ip := range ips {
 		r := p.replicas[ip]
 		out = append(out, ReplicaStatus{
-			Address: r.addr, AckedGeneration: r.ackedGeneration, AckedEpoch: r.ackedEpoch,
+			Address: r.addr, Task: r.task, AckedGeneration: r.ackedGeneration, AckedEpoch: r.ackedEpoch,
 			LastError: r.lastError, LastSuccess: r.lastSuccess,
 			InSync: p.table != nil && r.ackedEpoch == p.table.Epoch && r.ackedGeneration == p.table.Generation,
 		})

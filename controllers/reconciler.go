@@ -38,9 +38,9 @@ type reconciler struct {
 	// publish hands a new table to the pusher and the status; detectedAt is
 	// when the reconcile that saw the change started.
 	publish func(table *v1alpha1.RoutingTable, problems []v1alpha1.Problem, detectedAt time.Time)
-	// proxyTasks receives the admin addresses of the proxy service's running
-	// tasks, to complement DNS, which lags behind the Swarm.
-	proxyTasks func(ips []netip.Addr)
+	// proxyTasks receives the proxy service's running tasks, to complement
+	// DNS, which lags behind the Swarm.
+	proxyTasks func(tasks map[netip.Addr]string)
 
 	// servicesStale forces the next reconcile to list services and networks.
 	servicesStale atomic.Bool
@@ -75,7 +75,7 @@ func (r *reconciler) reconcile(ctx context.Context) error {
 		return fmt.Errorf("list tasks: %w", err)
 	}
 	tasks := convertTasks(dockerTasks, r.netNames)
-	r.proxyTasks(r.proxyTaskIPs(tasks))
+	r.proxyTasks(r.proxyTaskAddrs(tasks))
 
 	table, problems := reconcile.Desired(r.services, tasks, r.opts)
 	log := logr.FromContextOrDiscard(ctx)
@@ -133,9 +133,9 @@ func (r *reconciler) raiseGeneration(held int64) {
 	}
 }
 
-// proxyTaskIPs returns the IPs on the proxy network of the proxy service's
-// running tasks.
-func (r *reconciler) proxyTaskIPs(tasks []reconcile.Task) []netip.Addr {
+// proxyTaskAddrs maps the IPs on the proxy network of the proxy service's
+// running tasks to their task IDs.
+func (r *reconciler) proxyTaskAddrs(tasks []reconcile.Task) map[netip.Addr]string {
 	var id string
 	for _, s := range r.services {
 		if s.Name == r.proxyService {
@@ -145,7 +145,7 @@ func (r *reconciler) proxyTaskIPs(tasks []reconcile.Task) []netip.Addr {
 	if id == "" {
 		return nil
 	}
-	var ips []netip.Addr
+	addrs := map[netip.Addr]string{}
 	for _, t := range tasks {
 		if t.ServiceID != id || t.DesiredState != reconcile.TaskStateRunning || t.State != reconcile.TaskStateRunning {
 			continue
@@ -157,10 +157,10 @@ func (r *reconciler) proxyTaskIPs(tasks []reconcile.Task) []netip.Addr {
 			for _, cidr := range a.Addresses {
 				ip, err := netip.ParseAddr(strings.Split(cidr, "/")[0])
 				if err == nil {
-					ips = append(ips, ip)
+					addrs[ip] = t.ID
 				}
 			}
 		}
 	}
-	return ips
+	return addrs
 }
