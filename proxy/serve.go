@@ -94,6 +94,13 @@ func (p *Proxy) forward(w http.ResponseWriter, o *outbound, rt *route) {
 			return
 		}
 		b.inflight.Add(-1)
+		var bodyErr *clientBodyError
+		if errors.As(err, &bodyErr) || ctx.Err() != nil {
+			// The client went away or sent a broken body: nobody to answer,
+			// and nothing to hold against the backend. 499 as in nginx.
+			rt.metrics.observeCode(499)
+			return
+		}
 		var dialErr *dialError
 		retry := false
 		switch {
@@ -107,12 +114,6 @@ func (p *Proxy) forward(w http.ResponseWriter, o *outbound, rt *route) {
 			// The backend reset or closed the connection before answering,
 			// typically a pooled connection to a task that just stopped.
 			retry = true
-		}
-		var bodyErr *clientBodyError
-		if errors.As(err, &bodyErr) || ctx.Err() != nil {
-			// The client went away or sent a broken body: nobody to answer.
-			rt.metrics.observeCode(499)
-			return
 		}
 		if retry && attempt < p.cfg.MaxAttempts {
 			rt.metrics.retries.Inc()
