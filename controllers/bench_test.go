@@ -188,7 +188,7 @@ func BenchmarkReconcile(b *testing.B) {
 			}
 			p := newPusher(newPushClient(testToken, time.Second), 8081, 1, time.Hour, RealClock{}, m, func(int64) {})
 			r := &reconciler{
-				api: api, clock: RealClock{}, proxyService: testProxyName, resyncPeriod: time.Hour, epoch: 1, metrics: m,
+				api: api, clock: RealClock{}, proxyService: testProxyName, resyncPeriod: time.Hour, epoch: 1,
 				problems:   problemTracker{},
 				publish:    func(t *v1alpha1.RoutingTable, _ []v1alpha1.Problem, at time.Time) { p.setTable(t, at) },
 				proxyTasks: func(map[netip.Addr]string) {},

@@ -81,7 +81,6 @@ func (c *Controller) newTerm(epoch int64) *term {
 		proxyService: o.ProxyService,
 		resyncPeriod: o.ResyncPeriod,
 		epoch:        epoch,
-		metrics:      c.metrics,
 		problems:     problemTracker{},
 	}
 	t.pusher = newPusher(c.client, o.ProxyAdminPort, o.PushConcurrency, o.ResyncPeriod, o.Clock, c.metrics,
@@ -124,8 +123,7 @@ func (c *Controller) Run(ctx context.Context, epoch int64) error {
 		c.mu.Lock()
 		c.term = nil
 		c.mu.Unlock()
-		c.metrics.leader.Set(0)
-		c.metrics.epoch.Set(0)
+		c.metrics.standby()
 	}()
 	log.Info("leading: watching the swarm and pushing to proxies")
 

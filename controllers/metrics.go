@@ -122,6 +122,17 @@ func (m *metrics) table(t *v1alpha1.RoutingTable, problems []v1alpha1.Problem) {
 	m.problems.WithLabelValues(string(v1alpha1.SeverityWarning)).Set(float64(warns))
 }
 
+// standby zeroes the gauges that describe a term, so that a standby does
+// not report its last term's table as current.
+func (m *metrics) standby() {
+	m.leader.Set(0)
+	m.epoch.Set(0)
+	m.generation.Set(0)
+	m.routes.Set(0)
+	m.problems.Reset()
+	m.replicas.Reset()
+}
+
 // forgetReplica drops a gone replica's series, so that label values of
 // rescheduled proxies (new IPs) do not accumulate forever.
 func (m *metrics) forgetReplica(addr string) {

@@ -102,20 +102,23 @@ func (p *pusher) poke() {
 }
 
 // setTable makes t the table every replica must hold. detectedAt is when the
-// change was seen, the start of the convergence time.
+// change was seen, the start of the convergence time. Only the reconciler
+// calls it, from one goroutine.
 func (p *pusher) setTable(t *v1alpha1.RoutingTable, detectedAt time.Time) {
+	p.mu.Lock()
+	same := p.table != nil && p.table.Epoch == t.Epoch && p.table.Generation == t.Generation
+	p.mu.Unlock()
+	if same {
+		// Only the problems changed: nothing to push, and the convergence
+		// of this generation is already measured from its detection.
+		return
+	}
 	body, err := json.Marshal(t)
 	if err != nil {
 		// A RoutingTable holds only strings, numbers and bools.
 		panic("marshal routing table: " + err.Error())
 	}
 	p.mu.Lock()
-	if p.table != nil && p.table.Epoch == t.Epoch && p.table.Generation == t.Generation {
-		// Only the problems changed: nothing to push, and the convergence
-		// of this generation is already measured from its detection.
-		p.mu.Unlock()
-		return
-	}
 	p.table, p.body, p.detectedAt, p.converged = t, body, detectedAt, false
 	p.updateReplicaGauges()
 	p.mu.Unlock()

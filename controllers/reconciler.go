@@ -33,7 +33,6 @@ type reconciler struct {
 	proxyService string
 	resyncPeriod time.Duration
 	epoch        int64
-	metrics      *metrics
 
 	// publish hands a new table to the pusher and the status; detectedAt is
 	// when the reconcile that saw the change started.
@@ -155,7 +154,8 @@ func (r *reconciler) proxyTaskAddrs(tasks []reconcile.Task) map[netip.Addr]strin
 				continue
 			}
 			for _, cidr := range a.Addresses {
-				ip, err := netip.ParseAddr(strings.Split(cidr, "/")[0])
+				addr, _, _ := strings.Cut(cidr, "/")
+				ip, err := netip.ParseAddr(addr)
 				if err == nil {
 					addrs[ip] = t.ID
 				}
