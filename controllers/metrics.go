@@ -78,8 +78,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		replicas: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: metricsNamespace, Name: "replicas",
-			Help: "Known proxy replicas, by whether they acknowledged the current table (inSync true or false).",
-		}, []string{"inSync"}),
+			Help: "Known proxy replicas, by whether they acknowledged the current table (in_sync true or false).",
+		}, []string{"in_sync"}),
 	}
 	for _, c := range []prometheus.Collector{m.reconcileDuration, m.reconcileTotal, m.routes, m.problems,
 		m.pushDuration, m.pushErrors, m.convergence, m.dockerCalls, m.leader, m.generation, m.epoch, m.replicas} {

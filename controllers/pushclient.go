@@ -61,6 +61,9 @@ func newPushClient(token []byte, timeout time.Duration) *pushClient {
 	// set for the image's other uses must not capture the admin traffic.
 	t.Proxy = nil
 	t.MaxIdleConnsPerHost = 2
+	// A table of thousands of routes is hundreds of KiB: write it in large
+	// chunks rather than the default 4 KiB.
+	t.WriteBufferSize = 64 << 10
 	return &pushClient{http: &http.Client{Transport: t}, auth: "Bearer " + string(token), timeout: timeout}
 }
 
