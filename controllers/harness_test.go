@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -222,9 +223,6 @@ func eventually(t testing.TB, what string, cond func() error) {
 // "host/path -> backend addresses".
 func routeSummary(tab *v1alpha1.RoutingTable) map[string][]string {
 	out := map[string][]string{}
-	if tab == nil {
-		return out
-	}
 	for _, r := range tab.Routes {
 		addrs := []string{}
 		for _, b := range r.Backends {
@@ -240,7 +238,11 @@ func allServe(t testing.TB, proxies []*testProxy, want map[string][]string) {
 	t.Helper()
 	for _, p := range proxies {
 		eventually(t, "proxy "+p.ip+" serves the routes", func() error {
-			got := routeSummary(p.proxy.Current())
+			table := p.proxy.Current()
+			if table == nil {
+				return errors.New("no table")
+			}
+			got := routeSummary(table)
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				return fmt.Errorf("got %v, want %v", got, want)
 			}
