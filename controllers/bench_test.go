@@ -20,24 +20,27 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
-// BenchmarkPushFanOut pushes a 2,000-route table to 20 replicas per op and
-// waits for every acknowledgement. With "proxy", the replicas are real
+// BenchmarkPushFanOut pushes a 2,000-route table to 1 or 20 replicas per op
+// and waits for every acknowledgement. With "proxy", the replicas are real
 // in-process proxies that decode, validate and compile each table, all on
 // this machine's cores: that is 20 proxies' work, which in production is
 // spread over 20 nodes. With "ack-only", each replica reads the body and
 // acknowledges it, which isolates the controller's part: encoding once and
 // 20 PUTs over loopback.
 func BenchmarkPushFanOut(b *testing.B) {
-	const routes, replicas = 2000, 20
+	const routes = 2000
 	for _, bc := range []struct {
-		name  string
-		start func(b *testing.B) (map[netip.Addr]string, int, func(int64) error)
+		name     string
+		replicas int
+		start    func(b *testing.B, n int) (map[netip.Addr]string, int, func(int64) error)
 	}{
-		{name: "replica=proxy", start: startBenchProxies},
-		{name: "replica=ack-only", start: startAckOnly},
+		{name: "proxy", replicas: 1, start: startBenchProxies},
+		{name: "proxy", replicas: 20, start: startBenchProxies},
+		{name: "ack-only", replicas: 20, start: startAckOnly},
 	} {
-		b.Run(fmt.Sprintf("routes=%d/replicas=%d/%s", routes, replicas, bc.name), func(b *testing.B) {
-			ips, port, check := bc.start(b)
+		replicas := bc.replicas
+		b.Run(fmt.Sprintf("routes=%d/replicas=%d/replica=%s", routes, replicas, bc.name), func(b *testing.B) {
+			ips, port, check := bc.start(b, replicas)
 			m, err := newMetrics(prometheus.NewRegistry())
 			if err != nil {
 				b.Fatal(err)
@@ -74,8 +77,8 @@ func BenchmarkPushFanOut(b *testing.B) {
 	}
 }
 
-func startBenchProxies(b *testing.B) (map[netip.Addr]string, int, func(int64) error) {
-	proxies, port := startProxies(b, 20)
+func startBenchProxies(b *testing.B, n int) (map[netip.Addr]string, int, func(int64) error) {
+	proxies, port := startProxies(b, n)
 	ips := map[netip.Addr]string{}
 	for _, tp := range proxies {
 		ips[netip.MustParseAddr(tp.ip)] = ""
@@ -90,9 +93,9 @@ func startBenchProxies(b *testing.B) (map[netip.Addr]string, int, func(int64) er
 	}
 }
 
-// startAckOnly starts 20 admin endpoints that read the table and
+// startAckOnly starts n admin endpoints that read the table and
 // acknowledge the generation they find at its start, without decoding it.
-func startAckOnly(b *testing.B) (map[netip.Addr]string, int, func(int64) error) {
+func startAckOnly(b *testing.B, n int) (map[netip.Addr]string, int, func(int64) error) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var head struct {
@@ -108,7 +111,7 @@ func startAckOnly(b *testing.B) (map[netip.Addr]string, int, func(int64) error) 
 	})
 	ips := map[netip.Addr]string{}
 	port := 0
-	for i := range 20 {
+	for i := range n {
 		ip := fmt.Sprintf("127.0.0.%d", i+2)
 		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
 		if err != nil {
