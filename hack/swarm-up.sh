@@ -34,15 +34,19 @@ install_engine() {
     chmod 0755 "$policy"
     placed_policy=true
   fi
-  # Only refresh the package lists when apt does not know the package yet.
-  if ! apt-cache show docker.io >/dev/null 2>&1; then
-    apt-get update -q
-  fi
+  # needrestart (a recommended package) must not restart anything either.
+  export NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1
+  # Refresh the package lists only when apt does not know the package, or
+  # when the install fails on stale lists.
   local rc=0
-  apt-get install -y -q --no-install-recommends docker.io iptables ca-certificates >&2 || rc=$?
+  if ! apt-cache show docker.io >/dev/null 2>&1; then
+    apt-get update -q >&2 || rc=$?
+  fi
+  if [ "$rc" = 0 ] && ! apt-get install -y -q docker.io >&2; then
+    apt-get update -q >&2 && apt-get install -y -q docker.io >&2 || rc=$?
+  fi
   if [ "$placed_policy" = true ]; then rm -f "$policy"; fi
-  [ "$rc" = 0 ] || die "apt-get install docker.io failed (exit $rc)"
-  touch "$STATE_DIR/installed-docker.io"
+  [ "$rc" = 0 ] || die "installing docker.io with apt-get failed (exit $rc)"
 }
 
 start_engine() {
