@@ -209,7 +209,14 @@ func TestControllerStopsOnNewerEpoch(t *testing.T) {
 	if err := proxies[1].proxy.Apply(newer); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(testOptions(d, t, resolverFor(proxies), port))
+	// A black-holed replica holds a push all test long: Run must still
+	// return at once, cancelling it.
+	blackHoleListener(t, "127.0.0.21", port)
+	resolver := resolverFor(proxies)
+	resolver.set(proxies[0].ip, proxies[1].ip, "127.0.0.21")
+	opts := testOptions(d, t, resolver, port)
+	opts.PushTimeout = time.Hour
+	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

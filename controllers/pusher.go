@@ -31,6 +31,7 @@ const (
 
 // replica is one proxy task, keyed by its IP on the proxy network.
 type replica struct {
+	ip   netip.Addr
 	addr string // host:port of its admin API
 	// task is the proxy task at this IP, when the TaskList showed it.
 	task string
@@ -137,6 +138,7 @@ func (p *pusher) setReplicas(want map[netip.Addr]string) {
 		r, ok := p.replicas[ip]
 		if !ok {
 			r = &replica{
+				ip:      ip,
 				addr:    net.JoinHostPort(ip.String(), strconv.Itoa(p.port)),
 				backoff: backoff{base: pushBackoffBase, max: pushBackoffMax},
 			}
@@ -168,10 +170,13 @@ func (p *pusher) setReplicas(want map[netip.Addr]string) {
 	}
 }
 
-// run pushes until ctx is done or a proxy reports a newer epoch.
+// run pushes until ctx is done or a proxy reports a newer epoch. Pushes in
+// flight are cancelled when it returns: a deposed leader stops at once.
 func (p *pusher) run(ctx context.Context) error {
 	var fanOuts sync.WaitGroup
 	defer fanOuts.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before the Wait above
 	verify := p.clock.After(p.verifyEvery)
 	var retry <-chan time.Time
 	for {
@@ -272,11 +277,14 @@ func (p *pusher) pushOne(ctx context.Context, snap pushed, r *replica) {
 	start := p.clock.Now()
 	a, err := p.client.push(ctx, r.addr, snap.body)
 	now := p.clock.Now()
-	p.metrics.pushDuration.WithLabelValues(r.addr).Observe(now.Sub(start).Seconds())
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r.inflight = false
+	if p.replicas[r.ip] != r {
+		return // forgotten meanwhile, with its metrics
+	}
+	p.metrics.pushDuration.WithLabelValues(r.addr).Observe(now.Sub(start).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {
 			return // the term ended; not the replica's fault
@@ -310,8 +318,10 @@ func (p *pusher) failed(log logr.Logger, r *replica, snap pushed, err error, now
 	if errors.As(err, &pe) {
 		switch {
 		case pe.reason == reasonStaleEpoch:
-			log.Info("lost leadership: a proxy holds a newer epoch", "epoch", snap.epoch, "heldEpoch", pe.held.Epoch)
-			p.once.Do(func() { close(p.lost) })
+			p.once.Do(func() {
+				log.Info("lost leadership: a proxy holds a newer epoch", "epoch", snap.epoch, "heldEpoch", pe.held.Epoch)
+				close(p.lost)
+			})
 			return
 		case pe.reason == reasonStaleGeneration && pe.held.Epoch == snap.epoch:
 			p.onStaleGeneration(pe.held.Generation)
