@@ -11,6 +11,13 @@ require_image "$SWARMGATE_IMAGE"
 SWARMGATE_IMAGE_ID=$(docker image inspect --format '{{.Id}}' "$SWARMGATE_IMAGE")
 export SWARMGATE_IMAGE_ID
 
+# A busy port would leave the proxy task pending forever with a terse error
+# in docker service ps: say it up front. Our own proxy holding it is fine.
+if ! docker service inspect "${STACK}_proxy" >/dev/null 2>&1 &&
+  (exec 3<>"/dev/tcp/127.0.0.1/$SWARMGATE_HTTP_PORT") 2>/dev/null; then
+  die "port $SWARMGATE_HTTP_PORT is already in use on this host: choose another, e.g. make run SWARMGATE_HTTP_PORT=8080"
+fi
+
 if ! docker secret inspect "$TOKEN_SECRET" >/dev/null 2>&1; then
   log "creating secret $TOKEN_SECRET (32 random bytes, hex)"
   od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' | docker secret create "$TOKEN_SECRET" - >/dev/null
