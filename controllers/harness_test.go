@@ -106,6 +106,13 @@ func tryStartProxies(n int) ([]*testProxy, error) {
 type fakeResolver struct {
 	mu    sync.Mutex
 	addrs []string
+	err   error // returned instead of addrs when set
+}
+
+func (r *fakeResolver) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.err = err
 }
 
 func (r *fakeResolver) set(addrs ...string) {
@@ -117,6 +124,9 @@ func (r *fakeResolver) set(addrs ...string) {
 func (r *fakeResolver) LookupHost(_ context.Context, host string) ([]string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.err != nil {
+		return nil, r.err
+	}
 	if len(r.addrs) == 0 {
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 	}
