@@ -177,7 +177,6 @@ func unelectedEpoch(now time.Time) int64 { return now.Unix() }
 // at most one term per process, as client-go's leader election does: when
 // the term ends, it exits (non-zero) and Swarm restarts it as a standby.
 func elect(ctx context.Context, c *controllers.Controller, docker *client.Client, identity string, f *controllerFlags, reg prometheus.Registerer) error {
-	logger := logr.FromContextOrDiscard(ctx)
 	lock, err := leaderelection.NewSwarmConfigLock(docker, f.leaderElectionConfig, identity)
 	if err != nil {
 		return usageError{err}
@@ -200,7 +199,9 @@ func elect(ctx context.Context, c *controllers.Controller, docker *client.Client
 				}
 				termErr <- err
 			},
-			OnStoppedLeading: func() { logger.Info("stopped leading") },
+			// The elector logs the end of the term; Run has returned or
+			// returns at once, its context being cancelled.
+			OnStoppedLeading: func() {},
 			OnNewLeader:      c.SetLeader,
 		},
 	})
