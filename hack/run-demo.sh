@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 DEMO_SERVICE=${DEMO_SERVICE:-swarmgate-demo}
 ECHO_IMAGE=${ECHO_IMAGE:-swarmgate-echo:dev}
 ROUTE_TIMEOUT=${ROUTE_TIMEOUT:-60}
-url="http://127.0.0.1:$SWARMGATE_HTTP_PORT/demo"
+host=127.0.0.1
+[ "$SWARMGATE_HTTP_PORT" = 80 ] || host=127.0.0.1:$SWARMGATE_HTTP_PORT
+url="http://$host/demo"
 
 require_manager
 require_image "$ECHO_IMAGE"
