@@ -17,6 +17,9 @@ import (
 	"github.com/docker/docker/client"
 )
 
+// The production client must satisfy the narrow interfaces.
+var _ DockerAPI = (*client.Client)(nil)
+
 // fakeDaemon is an httptest Docker Engine that speaks API 1.41 (Docker
 // 20.10, what Debian ships) for the calls the controller makes, and counts
 // them.

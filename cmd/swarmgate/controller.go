@@ -71,7 +71,8 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.fastPollWindow, "fast-poll-window", 30*time.Second, "how long fast polling lasts after an event")
 	fs.DurationVar(&f.resyncPeriod, "resync-period", 30*time.Second, "how often services are listed and every replica pushed to without an event")
 
-	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect one leader among the controller replicas (through a Swarm Config)")
+	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect one leader among the controller replicas (through a Swarm Config); "+
+		"without it, the epoch is the Unix time at start, and proxies that saw it refuse an elected leader's smaller epochs until they restart without state")
 	fs.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", leaderelection.DefaultLeaseDuration, "how long standbys wait after the last renewal before taking over")
 	fs.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", leaderelection.DefaultRenewDeadline, "how long the leader keeps leading without a successful renewal")
 	fs.DurationVar(&f.retryPeriod, "leader-elect-retry-period", leaderelection.DefaultRetryPeriod, "interval between attempts to acquire or renew leadership")
