@@ -84,6 +84,13 @@ func (r *reconciler) reconcile(ctx context.Context) error {
 	if !changed && r.generation > floor && !problemsChanged {
 		return nil
 	}
+	if changed {
+		// Proxies validate every table and refuse a whole table for one
+		// bad route; saying so here names the cause once, in this log.
+		if err := table.Validate(); err != nil {
+			return fmt.Errorf("computed an invalid routing table, not pushed: %w", err)
+		}
+	}
 	if changed || r.generation <= floor {
 		r.generation = max(r.generation, floor) + 1
 		r.routes = table.Routes
