@@ -142,7 +142,8 @@ func (c *Controller) Run(ctx context.Context, epoch int64) error {
 func (c *Controller) reconcileFunc(t *term) func(context.Context) error {
 	return func(ctx context.Context) error {
 		log := logr.FromContextOrDiscard(ctx).WithValues("reconcileID", newReconcileID())
-		ctx = logr.NewContext(ctx, log)
+		ctx, cancel := context.WithTimeout(logr.NewContext(ctx, log), c.opts.ReconcileTimeout)
+		defer cancel()
 		start := c.opts.Clock.Now()
 		err := t.reconciler.reconcile(ctx)
 		c.metrics.reconciled(c.opts.Clock.Now().Sub(start), err)

@@ -52,6 +52,9 @@ type Options struct {
 	ResyncPeriod time.Duration
 	// ResolveInterval is how often tasks.<ProxyService> is resolved (1s).
 	ResolveInterval time.Duration
+	// ReconcileTimeout bounds one reconcile's Docker calls (30s): a manager
+	// without Raft quorum can leave API calls hanging.
+	ReconcileTimeout time.Duration
 }
 
 func (o *Options) setDefaults() error {
@@ -86,6 +89,7 @@ func (o *Options) setDefaults() error {
 	def(&o.SteadyPollInterval, 2*time.Second)
 	def(&o.ResyncPeriod, 30*time.Second)
 	def(&o.ResolveInterval, time.Second)
+	def(&o.ReconcileTimeout, 30*time.Second)
 	if o.PushConcurrency <= 0 {
 		o.PushConcurrency = 32
 	}

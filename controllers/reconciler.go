@@ -43,6 +43,9 @@ type reconciler struct {
 
 	// servicesStale forces the next reconcile to list services and networks.
 	servicesStale atomic.Bool
+	// lastDuration (nanoseconds) is how long the last successful reconcile
+	// took to read and compute; the poller spaces its ticks by it.
+	lastDuration atomic.Int64
 	// generationFloor is the highest generation a proxy reported holding in
 	// this epoch; the next table is numbered above it (see raiseGeneration).
 	generationFloor atomic.Int64
@@ -81,6 +84,7 @@ func (r *reconciler) reconcile(ctx context.Context) error {
 	problemsChanged := r.problems.update(log, problems)
 	changed := r.generation == 0 || !sameRoutes(table.Routes, r.routes)
 	floor := r.generationFloor.Load()
+	r.lastDuration.Store(int64(r.clock.Now().Sub(start)))
 	if !changed && r.generation > floor && !problemsChanged {
 		return nil
 	}

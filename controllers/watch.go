@@ -112,15 +112,19 @@ func (w *watcher) changed(relist bool) {
 	}
 }
 
+// maxPollDuty bounds the share of time spent reconciling: the poll interval
+// is at least maxPollDuty times the last reconcile's duration. A swarm of
+// 20,000 tasks takes a few hundred milliseconds to list and decode, and
+// polling it every 250 ms would keep a core busy.
+const maxPollDuty = 4
+
 // poll requests a reconcile every fastInterval while the window of the last
 // event is open and every steadyInterval otherwise: a TaskList is the only
 // way to see tasks start and stop.
 func (w *watcher) poll(ctx context.Context) {
 	for {
-		interval := w.steadyInterval
-		if w.clock.Now().UnixNano() < w.fastUntil.Load() {
-			interval = w.fastInterval
-		}
+		interval := pollInterval(w.clock.Now(), time.Unix(0, w.fastUntil.Load()),
+			time.Duration(w.reconciler.lastDuration.Load()), w.fastInterval, w.steadyInterval)
 		select {
 		case <-ctx.Done():
 			return
@@ -129,4 +133,14 @@ func (w *watcher) poll(ctx context.Context) {
 			w.queue.Add()
 		}
 	}
+}
+
+// pollInterval is fast until fastUntil and steady after, and never shorter
+// than maxPollDuty times the last reconcile.
+func pollInterval(now, fastUntil time.Time, lastReconcile, fast, steady time.Duration) time.Duration {
+	interval := steady
+	if now.Before(fastUntil) {
+		interval = fast
+	}
+	return max(interval, maxPollDuty*lastReconcile)
 }

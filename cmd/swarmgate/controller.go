@@ -46,6 +46,7 @@ type controllerFlags struct {
 	fastPollInterval time.Duration
 	fastPollWindow   time.Duration
 	resyncPeriod     time.Duration
+	reconcileTimeout time.Duration
 
 	leaderElect          bool
 	leaseDuration        time.Duration
@@ -70,6 +71,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.fastPollInterval, "fast-poll-interval", 250*time.Millisecond, "task poll interval after an event")
 	fs.DurationVar(&f.fastPollWindow, "fast-poll-window", 30*time.Second, "how long fast polling lasts after an event")
 	fs.DurationVar(&f.resyncPeriod, "resync-period", 30*time.Second, "how often services are listed and every replica pushed to without an event")
+	fs.DurationVar(&f.reconcileTimeout, "reconcile-timeout", 30*time.Second, "timeout of one reconcile's Docker API calls")
 
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect one leader among the controller replicas (through a Swarm Config); "+
 		"without it, the epoch is the Unix time at start, and proxies that saw it refuse an elected leader's smaller epochs until they restart without state")
@@ -125,6 +127,7 @@ func runController(ctx context.Context, args []string, _ io.Writer) error {
 		FastPollWindow:     f.fastPollWindow,
 		SteadyPollInterval: f.pollInterval,
 		ResyncPeriod:       f.resyncPeriod,
+		ReconcileTimeout:   f.reconcileTimeout,
 	})
 	if err != nil {
 		return usageError{err}
