@@ -85,7 +85,9 @@ func (e *Elector) Epoch() int64 {
 
 // Run competes for leadership until ctx is done or one term ended. It
 // returns nil when ctx is done and ErrLeadershipLost when the term ended
-// otherwise; the logger is taken from ctx.
+// otherwise; the logger is taken from ctx. Run does not wait for
+// OnStartedLeading to return: fencing by epoch, not Run, keeps a deposed
+// leader's late pushes out.
 func (e *Elector) Run(ctx context.Context) error {
 	if !e.ran.CompareAndSwap(false, true) {
 		return errors.New("leader election: Run called twice")
@@ -119,7 +121,10 @@ func (e *Elector) acquire(ctx context.Context) bool {
 	log := logr.FromContextOrDiscard(ctx)
 	log.Info("attempting to acquire leadership")
 	for {
-		ok, err := e.tryAcquire(ctx)
+		// Bounds a hung API call, which would otherwise stall the loop.
+		callCtx, cancel := context.WithTimeout(ctx, e.cfg.RenewDeadline)
+		ok, err := e.tryAcquire(callCtx)
+		cancel()
 		switch {
 		case ok:
 			log.Info("acquired leadership", "epoch", e.Epoch())
