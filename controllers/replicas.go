@@ -65,13 +65,19 @@ func (p *pusher) setReplicas(want map[netip.Addr]string) {
 		}
 		r.task = task
 	}
+	removed := false
 	for ip, r := range p.replicas {
 		if _, ok := want[ip]; !ok {
 			delete(p.replicas, ip)
 			p.metrics.forgetReplica(r.addr)
+			removed = true
 		}
 	}
 	p.updateReplicaGauges()
+	if removed {
+		// The last replica holding the table back may have gone.
+		p.observeConvergence(p.clock.Now())
+	}
 	p.mu.Unlock()
 	if added {
 		p.poke()
