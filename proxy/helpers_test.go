@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -17,8 +18,17 @@ import (
 
 const testToken = "s3cret"
 
-// newTestProxy returns a proxy with a test logger and its traffic server.
-func newTestProxy(t testing.TB, cfg Config) (*Proxy, *httptest.Server) {
+// testServer is a Proxy behind the traffic Server, on loopback.
+type testServer struct {
+	URL    string
+	client *http.Client
+}
+
+func (s *testServer) Client() *http.Client { return s.client }
+
+// newTestProxy returns a proxy with a test logger, served by Server as in
+// production.
+func newTestProxy(t testing.TB, cfg Config) (*Proxy, *testServer) {
 	t.Helper()
 	if tt, ok := t.(*testing.T); ok {
 		cfg.Logger = testr.NewWithOptions(tt, testr.Options{Verbosity: 1})
@@ -30,12 +40,27 @@ func newTestProxy(t testing.TB, cfg Config) (*Proxy, *httptest.Server) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv := httptest.NewServer(p)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Proxy: p, Logger: cfg.Logger}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	client := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(func() {
-		srv.Close()
+		client.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-served; err != ErrServerClosed {
+			t.Errorf("Serve: %v", err)
+		}
 		p.Close()
 	})
-	return p, srv
+	return p, &testServer{URL: "http://" + l.Addr().String(), client: client}
 }
 
 // namedBackend answers every request with its name in X-Backend and the

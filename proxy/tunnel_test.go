@@ -44,7 +44,7 @@ func TestWebSocket(t *testing.T) {
 	p, srv := newTestProxy(t, Config{})
 	mustApply(t, p, table(1, 1, rt("ws", "", "/ws", addr(wsEchoBackend(t)))))
 
-	conn, err := net.Dial("tcp", addr(srv))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}

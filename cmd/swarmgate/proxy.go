@@ -28,11 +28,11 @@ func init() {
 	})
 }
 
-// Limits of the traffic listener, in line with nginx's defaults.
+// Limits of the traffic listener, in line with nginx's defaults
+// (client_header_timeout, client_body_timeout, large_client_header_buffers).
 const (
-	trafficReadHeaderTimeout = 30 * time.Second
-	trafficIdleTimeout       = 120 * time.Second
-	trafficMaxHeaderBytes    = 64 << 10
+	trafficClientTimeout  = 60 * time.Second
+	trafficMaxHeaderBytes = 64 << 10
 )
 
 type proxyFlags struct {
@@ -141,19 +141,17 @@ func loadRoutesFile(p *proxy.Proxy, path string) error {
 // --shutdown-timeout to finish.
 func serveProxy(ctx context.Context, p *proxy.Proxy, f *proxyFlags) error {
 	logger := logr.FromContextOrDiscard(ctx)
-	errorLog := log.New(logWriter{logger.V(1)}, "", 0)
-	traffic := &http.Server{
-		Handler:           p,
-		ReadHeaderTimeout: trafficReadHeaderTimeout,
-		IdleTimeout:       trafficIdleTimeout,
-		MaxHeaderBytes:    trafficMaxHeaderBytes,
-		ErrorLog:          errorLog,
+	traffic := &proxy.Server{
+		Proxy:          p,
+		Timeout:        trafficClientTimeout,
+		MaxHeaderBytes: trafficMaxHeaderBytes,
+		Logger:         logger,
 	}
 	admin := &http.Server{
 		Handler:           p.AdminHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       trafficIdleTimeout,
-		ErrorLog:          errorLog,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.New(logWriter{logger.V(1)}, "", 0),
 	}
 	tl, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -167,16 +165,16 @@ func serveProxy(ctx context.Context, p *proxy.Proxy, f *proxyFlags) error {
 	logger.Info("proxy listening", "listen", tl.Addr().String(), "adminListen", al.Addr().String())
 
 	g, gctx := errgroup.WithContext(ctx)
-	serve := func(srv *http.Server, l net.Listener) func() error {
+	serve := func(serve func(net.Listener) error, l net.Listener) func() error {
 		return func() error {
-			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			if err := serve(l); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil
 		}
 	}
-	g.Go(serve(traffic, tl))
-	g.Go(serve(admin, al))
+	g.Go(serve(traffic.Serve, tl))
+	g.Go(serve(admin.Serve, al))
 	g.Go(func() error {
 		<-gctx.Done()
 		logger.Info("shutting down", "timeout", f.shutdownTimeout.String())
