@@ -67,8 +67,13 @@ type term struct {
 
 	// reconciled is set by the first successful reconcile, for /readyz.
 	reconciled atomic.Bool
-	mu         sync.Mutex
-	problems   []v1alpha1.Problem
+
+	mu       sync.Mutex
+	problems []v1alpha1.Problem
+	// lastSuccess is when the last successful reconcile started; lastError
+	// is the error of the last reconcile, empty if it succeeded.
+	lastSuccess time.Time
+	lastError   string
 }
 
 func (c *Controller) newTerm(epoch int64) *term {
@@ -147,11 +152,16 @@ func (c *Controller) reconcileFunc(t *term) func(context.Context) error {
 		start := c.opts.Clock.Now()
 		err := t.reconciler.reconcile(ctx)
 		c.metrics.reconciled(c.opts.Clock.Now().Sub(start), err)
-		if err == nil {
-			c.dockerOK.Store(true)
-			t.reconciled.Store(true)
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if err != nil {
+			t.lastError = err.Error()
+			return err
 		}
-		return err
+		t.lastError, t.lastSuccess = "", start
+		c.dockerOK.Store(true)
+		t.reconciled.Store(true)
+		return nil
 	}
 }
 

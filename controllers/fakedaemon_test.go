@@ -31,6 +31,8 @@ type fakeDaemon struct {
 	tasks    []swarm.Task
 	networks []network.Summary
 	calls    map[string]int
+	// tasksDown makes /tasks answer 500, as a manager without quorum may.
+	tasksDown bool
 	streams  map[chan events.Message]chan struct{} // open event streams and their closers
 }
 
@@ -68,6 +70,10 @@ func newFakeDaemon(t testing.TB) *fakeDaemon {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		d.calls["TaskList"]++
+		if d.tasksDown {
+			http.Error(w, `{"message":"rpc error: code = Unknown desc = The swarm does not have a leader."}`, http.StatusInternalServerError)
+			return
+		}
 		out := []swarm.Task{}
 		for _, t := range d.tasks {
 			if f.Contains("desired-state") && !f.ExactMatch("desired-state", string(t.DesiredState)) {
@@ -159,6 +165,12 @@ func (d *fakeDaemon) callCounts() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+func (d *fakeDaemon) setTasksDown(down bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tasksDown = down
 }
 
 // set replaces the swarm's state.

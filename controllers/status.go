@@ -21,12 +21,16 @@ type Status struct {
 	IsLeader bool   `json:"isLeader"`
 	// Epoch, Generation and Hash identify the current table; all zero on a
 	// standby, which computes no table.
-	Epoch      int64              `json:"epoch"`
-	Generation int64              `json:"generation"`
-	Hash       string             `json:"hash,omitempty"`
-	Routes     []v1alpha1.Route   `json:"routes"`
-	Problems   []v1alpha1.Problem `json:"problems"`
-	Replicas   []ReplicaStatus    `json:"replicas"`
+	Epoch      int64  `json:"epoch"`
+	Generation int64  `json:"generation"`
+	Hash       string `json:"hash,omitempty"`
+	// LastReconcile is when the last successful reconcile started;
+	// ReconcileError the error of the last reconcile, if it failed.
+	LastReconcile  time.Time          `json:"lastReconcile,omitzero"`
+	ReconcileError string             `json:"reconcileError,omitempty"`
+	Routes         []v1alpha1.Route   `json:"routes"`
+	Problems       []v1alpha1.Problem `json:"problems"`
+	Replicas       []ReplicaStatus    `json:"replicas"`
 }
 
 // Status returns a snapshot of the controller's state.
@@ -54,6 +58,7 @@ func (c *Controller) Status() Status {
 	if t.problems != nil {
 		s.Problems = t.problems
 	}
+	s.LastReconcile, s.ReconcileError = t.lastSuccess, t.lastError
 	t.mu.Unlock()
 	return s
 }

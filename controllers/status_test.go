@@ -109,3 +109,28 @@ func TestControllerPushesToNewReplica(t *testing.T) {
 		return nil
 	})
 }
+
+func TestStatusReportsReconcileErrors(t *testing.T) {
+	d := newFakeDaemon(t)
+	proxies, port := startProxies(t, 1)
+	c, err := New(testOptions(d, t, resolverFor(proxies), port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runController(t, c, 7, logr.Discard())
+	allServe(t, proxies, map[string][]string{})
+	d.setTasksDown(true)
+	eventually(t, "the error is in /status", func() error {
+		if s := c.Status(); !strings.Contains(s.ReconcileError, "The swarm does not have a leader") || s.LastReconcile.IsZero() {
+			return fmt.Errorf("reconcileError %q, lastReconcile %v", s.ReconcileError, s.LastReconcile)
+		}
+		return nil
+	})
+	d.setTasksDown(false)
+	eventually(t, "the error clears", func() error {
+		if s := c.Status(); s.ReconcileError != "" {
+			return fmt.Errorf("reconcileError %q", s.ReconcileError)
+		}
+		return nil
+	})
+}

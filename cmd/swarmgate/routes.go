@@ -173,6 +173,9 @@ func printStatus(w io.Writer, s *controllers.Status) error {
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "Leader %s, epoch %d, generation %d; %d of %d proxy replicas in sync.\n",
 		s.Identity, s.Epoch, s.Generation, inSync, len(s.Replicas))
+	if s.ReconcileError != "" {
+		fmt.Fprintf(tw, "The last reconcile failed, these routes may be stale: %s\n", s.ReconcileError)
+	}
 	return tw.Flush()
 }
 

@@ -69,6 +69,8 @@ func TestRoutes(t *testing.T) {
 	leader := fakeEndpoints(t, leaderStatus)
 	empty := leaderStatus
 	empty.Routes, empty.Problems = []v1alpha1.Route{}, []v1alpha1.Problem{}
+	failing := empty
+	failing.ReconcileError = "list tasks: Error response from daemon: rpc error: code = Unknown desc = The swarm does not have a leader."
 	standby := controllers.Status{Identity: "manager2", Leader: "manager1", Routes: []v1alpha1.Route{}, Problems: []v1alpha1.Problem{}, Replicas: []controllers.ReplicaStatus{}}
 	tests := []struct {
 		name   string
@@ -78,6 +80,7 @@ func TestRoutes(t *testing.T) {
 		{name: "leader", args: []string{"--controller", leader.URL}, golden: "leader.golden"},
 		{name: "leader json", args: []string{"--controller", leader.URL, "-o", "json"}, golden: "leader.json.golden"},
 		{name: "no routes", args: []string{"--controller", fakeEndpoints(t, empty).URL}, golden: "empty.golden"},
+		{name: "reconcile failing", args: []string{"--controller", fakeEndpoints(t, failing).URL}, golden: "failing.golden"},
 		{name: "standby", args: []string{"--controller", fakeEndpoints(t, standby).URL}, golden: "standby.golden"},
 		{name: "proxy by host:port", args: []string{"--proxy", strings.TrimPrefix(leader.URL, "http://"), "--token-file", tokenFile}, golden: "proxy.golden"},
 		{name: "proxy json", args: []string{"--proxy", leader.URL, "--token-file", tokenFile, "--output", "json"}, golden: "proxy.json.golden"},
