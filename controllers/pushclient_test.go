@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/proxy"
 )
 
 func TestPushClient(t *testing.T) {
@@ -65,5 +67,14 @@ func TestPushClient(t *testing.T) {
 				t.Errorf("held epoch = %d, want 9", pe.held.Epoch)
 			}
 		})
+	}
+}
+
+// The controller keeps its own copy of the admin API's reasons so that it
+// does not depend on the data plane's package; they must agree.
+func TestReasonsMatchTheProxy(t *testing.T) {
+	if reasonStaleEpoch != proxy.ReasonStaleEpoch || reasonStaleGeneration != proxy.ReasonStaleGeneration {
+		t.Errorf("reasons %q, %q; the proxy sends %q, %q",
+			reasonStaleEpoch, reasonStaleGeneration, proxy.ReasonStaleEpoch, proxy.ReasonStaleGeneration)
 	}
 }
