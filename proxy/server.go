@@ -219,7 +219,7 @@ func (c *serverConn) serveOne() (keepAlive bool) {
 	// the connection.
 	if req.Body != http.NoBody {
 		if n, err := io.CopyN(io.Discard, req.Body, maxDrain+1); n > maxDrain || err != nil && err != io.EOF {
-			c.nc.Close()
+			c.lingeringClose()
 			return false
 		}
 	}
@@ -246,10 +246,12 @@ func (c *serverConn) rejectRequest(err error) {
 	switch {
 	case errors.Is(err, errHeaderTooLarge):
 		c.writeError(http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large\n")
+		return
 	case errors.Is(err, io.EOF), isTimeout(err), errors.Is(err, net.ErrClosed), isConnReset(err):
 		// The client closed an idle connection or went silent.
 	default:
 		c.writeError(http.StatusBadRequest, "400 Bad Request\n")
+		return
 	}
 	c.nc.Close()
 }
@@ -259,6 +261,18 @@ func (c *serverConn) writeError(code int, body string) {
 	w.reset(&http.Request{Method: http.MethodGet, ProtoMajor: 1, ProtoMinor: 1}, false)
 	plainError(w, code, body)
 	w.finish()
+	c.lingeringClose()
+}
+
+// lingeringClose closes a connection whose request was not read to the end
+// without losing the answer: closing with unread input makes the kernel send
+// a reset, which may destroy the response before the client reads it.
+func (c *serverConn) lingeringClose() {
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+		c.nc.SetReadDeadline(c.s.Proxy.now().Add(500 * time.Millisecond))
+		io.CopyN(io.Discard, c.nc, 1<<20)
+	}
 	c.nc.Close()
 }
 
