@@ -42,7 +42,7 @@ func New(opts Options) (*Controller, error) {
 	}
 	return &Controller{
 		opts:    opts,
-		docker:  &countingDocker{api: opts.Docker, metrics: m},
+		docker:  countingDocker{api: opts.Docker, metrics: m},
 		metrics: m,
 		client:  newPushClient(opts.Token, opts.PushTimeout),
 	}, nil

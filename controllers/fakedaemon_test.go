@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,7 @@ type fakeDaemon struct {
 	calls    map[string]int
 	// tasksDown makes /tasks answer 500, as a manager without quorum may.
 	tasksDown bool
-	streams  map[chan events.Message]chan struct{} // open event streams and their closers
+	streams   map[chan events.Message]chan struct{} // open event streams and their closers
 }
 
 const fakeAPIVersion = "1.41"
@@ -99,6 +100,10 @@ func (d *fakeDaemon) client(t testing.TB) *client.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
+	c.NegotiateAPIVersion(context.Background())
+	if v := c.ClientVersion(); v != fakeAPIVersion {
+		t.Fatalf("negotiated API %s, want %s", v, fakeAPIVersion)
+	}
 	return c
 }
 

@@ -14,7 +14,11 @@ import (
 // Options configure a Controller. Zero durations and limits take the
 // defaults in the field comments.
 type Options struct {
-	// Docker is the Docker API (a *client.Client in production).
+	// Docker is the Docker API: a *client.Client in production, whose API
+	// version must be negotiated before Run (client.NegotiateAPIVersion):
+	// the client's lazy negotiation races when its first calls are
+	// concurrent, as the controller's are (Events builds its query from the
+	// version before negotiating).
 	Docker DockerAPI
 	// Resolver finds the proxy replicas; nil means net.DefaultResolver.
 	Resolver Resolver

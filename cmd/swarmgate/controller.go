@@ -161,12 +161,46 @@ func runController(ctx context.Context, args []string, _ io.Writer) error {
 			defer cancel()
 			_ = srv.Shutdown(sctx)
 		}()
+		waitForDocker(gctx, docker)
+		if gctx.Err() != nil {
+			return nil // stopped while waiting
+		}
 		if !f.leaderElect {
 			return c.Run(gctx, unelectedEpoch(time.Now()))
 		}
 		return elect(gctx, c, docker, identity, &f, reg)
 	})
 	return g.Wait()
+}
+
+// Backoff of the first contact with the Docker API.
+const (
+	dockerWaitBase = 250 * time.Millisecond
+	dockerWaitMax  = 10 * time.Second
+)
+
+// waitForDocker pings the Docker API until it answers or ctx ends, then
+// negotiates the API version once, before the leader election and the
+// controller make concurrent calls: the client's lazy negotiation is not
+// safe for that.
+func waitForDocker(ctx context.Context, docker *client.Client) {
+	logger := logr.FromContextOrDiscard(ctx)
+	delay := dockerWaitBase
+	for {
+		ping, err := docker.Ping(ctx)
+		if err == nil {
+			docker.NegotiateAPIVersionPing(ping)
+			logger.Info("docker API answers", "apiVersion", docker.ClientVersion(), "host", docker.DaemonHost())
+			return
+		}
+		logger.Error(err, "docker API does not answer; retrying", "retryAfter", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, dockerWaitMax)
+	}
 }
 
 // unelectedEpoch is the epoch of a controller that runs without leader
