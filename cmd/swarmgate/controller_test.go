@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,16 +11,28 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
+
 	"github.com/swarmgate/swarmgate/controllers"
+	"github.com/swarmgate/swarmgate/controllers/leaderelection"
 )
 
-// emptySwarm is a Docker API 1.41 daemon with no services and an event
-// stream that stays open.
-func emptySwarm(t *testing.T) *httptest.Server {
+// emptySwarm is a Docker API 1.41 daemon with no services, an event stream
+// that stays open, and one Swarm Config for the leader election lock.
+type emptySwarm struct {
+	*httptest.Server
+	mu     sync.Mutex
+	config *swarm.Config // the lock, once created
+}
+
+func newEmptySwarm(t *testing.T) *emptySwarm {
+	d := &emptySwarm{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/_ping", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("API-Version", "1.41")
@@ -33,9 +46,66 @@ func emptySwarm(t *testing.T) *httptest.Server {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
+	mux.HandleFunc("GET /v1.41/configs/{name}", func(w http.ResponseWriter, r *http.Request) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.config == nil || d.config.Spec.Name != r.PathValue("name") {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"config not found"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(d.config)
+	})
+	mux.HandleFunc("POST /v1.41/configs/create", func(w http.ResponseWriter, r *http.Request) {
+		var spec swarm.ConfigSpec
+		if err := json.NewDecoder(r.Body).Decode(&spec); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.config != nil {
+			w.WriteHeader(http.StatusConflict)
+			io.WriteString(w, `{"message":"rpc error: code = AlreadyExists desc = config already exists"}`)
+			return
+		}
+		d.config = &swarm.Config{ID: "cfg1", Meta: swarm.Meta{Version: swarm.Version{Index: 1}}, Spec: spec}
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"ID":"cfg1"}`)
+	})
+	mux.HandleFunc("POST /v1.41/configs/{id}/update", func(w http.ResponseWriter, r *http.Request) {
+		var spec swarm.ConfigSpec
+		if err := json.NewDecoder(r.Body).Decode(&spec); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.config == nil || r.PathValue("id") != d.config.ID {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"config not found"}`)
+			return
+		}
+		if r.URL.Query().Get("version") != strconv.FormatUint(d.config.Version.Index, 10) {
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"message":"rpc error: code = Unknown desc = update out of sequence"}`)
+			return
+		}
+		d.config.Spec = spec
+		d.config.Version.Index++
+	})
+	d.Server = httptest.NewServer(mux)
+	t.Cleanup(d.Close)
+	return d
+}
+
+func (d *emptySwarm) lockLabel(key string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.config == nil {
+		return ""
+	}
+	return d.config.Spec.Labels[key]
 }
 
 func freeAddr(t *testing.T) string {
@@ -47,34 +117,60 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func TestControllerCommandWithoutLeaderElection(t *testing.T) {
-	docker := emptySwarm(t)
-	t.Setenv("DOCKER_HOST", "tcp://"+strings.TrimPrefix(docker.URL, "http://"))
+// startControllerCommand runs `swarmgate controller args...` against d
+// until stop is called, which returns the command's error.
+func startControllerCommand(t *testing.T, d *emptySwarm, args ...string) (listen string, stop func() error) {
+	t.Setenv("DOCKER_HOST", "tcp://"+strings.TrimPrefix(d.URL, "http://"))
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte("t0ken\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	listen := freeAddr(t)
+	listen = freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	before := time.Now().Unix()
 	go func() {
-		done <- runController(ctx, []string{"--leader-elect=false", "--token-file", tokenFile,
-			"--metrics-listen", listen, "--log-level", "error"}, io.Discard)
+		done <- runController(ctx, append([]string{"--token-file", tokenFile, "--metrics-listen", listen, "--log-level", "error"}, args...), io.Discard)
 	}()
+	stopped := false
+	stop = func() error {
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("controller did not stop")
+		}
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			_ = stop()
+		}
+	})
+	return listen, stop
+}
 
+// waitForStatus polls /status until ok accepts it.
+func waitForStatus(t *testing.T, listen string, ok func(controllers.Status) bool) controllers.Status {
+	t.Helper()
 	var status controllers.Status
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := getJSON("http://"+listen+"/status", &status)
-		if err == nil && status.Generation == 1 {
-			break
+		if err == nil && ok(status) {
+			return status
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no first table in /status: %v, %+v", err, status)
+			t.Fatalf("/status never became as expected: %v, %+v", err, status)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestControllerCommandWithoutLeaderElection(t *testing.T) {
+	before := time.Now().Unix()
+	listen, stop := startControllerCommand(t, newEmptySwarm(t), "--leader-elect=false")
+	status := waitForStatus(t, listen, func(s controllers.Status) bool { return s.Generation == 1 })
 	if !status.IsLeader || status.Epoch < before || status.Epoch > time.Now().Unix() {
 		t.Errorf("status = %+v; want a leader whose epoch is the Unix time at start", status)
 	}
@@ -92,15 +188,30 @@ func TestControllerCommandWithoutLeaderElection(t *testing.T) {
 			t.Errorf("/metrics lacks swarmgate_controller_leader 1")
 		}
 	}
+	if err := stop(); err != nil {
+		t.Fatalf("controller exited with %v after SIGTERM", err)
+	}
+}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("controller exited with %v after SIGTERM", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("controller did not stop")
+func TestControllerCommandWithLeaderElection(t *testing.T) {
+	d := newEmptySwarm(t)
+	listen, stop := startControllerCommand(t, d, "--leader-elect-lease-duration=2s",
+		"--leader-elect-renew-deadline=1s", "--leader-elect-retry-period=100ms")
+	status := waitForStatus(t, listen, func(s controllers.Status) bool { return s.Generation == 1 })
+	host, _ := os.Hostname()
+	if !status.IsLeader || status.Epoch != 1 || status.Leader != host {
+		t.Errorf("status = %+v; want the leader %s of epoch 1", status, host)
+	}
+	if got := d.lockLabel(leaderelection.LabelHolder); got != host {
+		t.Errorf("lock holder = %q, want %q", got, host)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("controller exited with %v after SIGTERM", err)
+	}
+	// On SIGTERM the leader releases the lock, so a standby takes over
+	// without waiting for the lease to expire.
+	if got := d.lockLabel(leaderelection.LabelHolder); got != "" {
+		t.Errorf("lock holder after shutdown = %q, want it released", got)
 	}
 }
 
