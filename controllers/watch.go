@@ -86,9 +86,7 @@ func (w *watcher) consume(ctx context.Context, msgs <-chan events.Message, errs 
 			if m.Type == events.ServiceEventType && m.Actor.Attributes["name"] == w.proxyService {
 				w.discovery.resolveNow()
 			}
-			// Node events change tasks only, which the TaskList of every
-			// reconcile reads anyway.
-			w.changed(m.Type != events.NodeEventType)
+			w.changed(needsRelist(m))
 		case err := <-errs:
 			if err == nil {
 				return errStreamClosed
@@ -143,4 +141,18 @@ func pollInterval(now, fastUntil time.Time, lastReconcile, fast, steady time.Dur
 		interval = fast
 	}
 	return max(interval, maxPollDuty*lastReconcile)
+}
+
+// needsRelist reports whether an event can change services or network
+// names, which reconciles cache. Node events and containers connecting to
+// or leaving a network (every task start and stop on this node) change
+// tasks only, which every reconcile lists anyway.
+func needsRelist(m events.Message) bool {
+	switch m.Type {
+	case events.ServiceEventType:
+		return true
+	case events.NetworkEventType:
+		return m.Action != events.ActionConnect && m.Action != events.ActionDisconnect
+	}
+	return false
 }

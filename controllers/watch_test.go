@@ -3,6 +3,8 @@ package controllers
 import (
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/events"
 )
 
 func TestPollInterval(t *testing.T) {
@@ -26,5 +28,27 @@ func TestPollInterval(t *testing.T) {
 				t.Errorf("pollInterval = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestNeedsRelist(t *testing.T) {
+	tests := []struct {
+		typ    events.Type
+		action events.Action
+		want   bool
+	}{
+		{events.ServiceEventType, events.ActionCreate, true},
+		{events.ServiceEventType, events.ActionUpdate, true},
+		{events.ServiceEventType, events.ActionRemove, true},
+		{events.NetworkEventType, events.ActionCreate, true},
+		{events.NetworkEventType, events.ActionRemove, true},
+		{events.NetworkEventType, events.ActionConnect, false},
+		{events.NetworkEventType, events.ActionDisconnect, false},
+		{events.NodeEventType, events.ActionUpdate, false},
+	}
+	for _, tt := range tests {
+		if got := needsRelist(events.Message{Type: tt.typ, Action: tt.action}); got != tt.want {
+			t.Errorf("%s %s: needsRelist = %v, want %v", tt.typ, tt.action, got, tt.want)
+		}
 	}
 }
