@@ -74,7 +74,16 @@ func (p *Proxy) apply(t *v1alpha1.RoutingTable) (*v1alpha1.RoutingTable, error) 
 		}
 		used[addr] = b
 		return b
-	}, p.metrics.forRoute)
+	}, func(service, name string) *routeMetrics {
+		// Currying metric vectors is most of the cost of a large table:
+		// reuse the children of the routes the served table already has.
+		if old := p.router.Load(); old != nil {
+			if r := old.byName[name]; r != nil && r.service == service {
+				return r.metrics
+			}
+		}
+		return p.metrics.forRoute(service, name)
+	})
 
 	if p.cfg.StateFile != "" {
 		// Failing to persist costs a warm start, not the update: serve it.

@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
 // BenchmarkProxy measures one proxied GET end to end over loopback: client,
@@ -41,4 +44,27 @@ func BenchmarkProxy(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkApply measures a push the proxy already mostly has: a
+// 2,000-route table where one backend changed (decode excluded).
+func BenchmarkApply(b *testing.B) {
+	p, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	routes := make([]v1alpha1.Route, 2000)
+	for i := range routes {
+		routes[i] = rt(fmt.Sprintf("svc%d", i), "", fmt.Sprintf("/svc%d", i),
+			fmt.Sprintf("10.0.%d.%d:80", i/250, i%250+1), fmt.Sprintf("10.1.%d.%d:80", i/250, i%250+1))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		t := table(int64(i+1), 1, routes...)
+		t.Routes[i%len(routes)].Backends[0].Address = fmt.Sprintf("10.2.0.%d:80", i%250+1)
+		if err := p.Apply(t); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -21,6 +21,9 @@ type router struct {
 	wildcard map[string]pathRoutes
 	// anyHost holds the routes without a host.
 	anyHost pathRoutes
+	// byName indexes the routes by metric name, so that the next table can
+	// reuse the metric children of the routes it keeps.
+	byName map[string]*route
 }
 
 // pathRoutes maps a clean path prefix to its route.
@@ -91,7 +94,8 @@ func (pr pathRoutes) longest(path string) *route {
 // compile builds the router of t, taking each backend's state from pool so
 // that an address kept across tables keeps its connections and counters.
 func compile(t *v1alpha1.RoutingTable, backends func(addr string) *backend, metrics func(service, name string) *routeMetrics) *router {
-	rt := &router{table: t, exact: map[string]pathRoutes{}, wildcard: map[string]pathRoutes{}, anyHost: pathRoutes{}}
+	rt := &router{table: t, exact: map[string]pathRoutes{}, wildcard: map[string]pathRoutes{}, anyHost: pathRoutes{},
+		byName: make(map[string]*route, len(t.Routes))}
 	for i := range t.Routes {
 		src := &t.Routes[i]
 		r := &route{
@@ -102,6 +106,7 @@ func compile(t *v1alpha1.RoutingTable, backends func(addr string) *backend, metr
 			backends:    make([]*backend, 0, len(src.Backends)),
 		}
 		r.metrics = metrics(r.service, r.name)
+		rt.byName[r.name] = r
 		seen := make(map[string]bool, len(src.Backends))
 		for _, b := range src.Backends {
 			if !seen[b.Address] { // the same task twice must not get twice the traffic
