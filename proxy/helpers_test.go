@@ -89,7 +89,7 @@ func deadAddr(t testing.TB) string {
 	return a
 }
 
-// table builds a valid table; routes are "host|prefix|strip" -> addresses.
+// table builds a table; rt builds a route to addrs.
 func table(gen, epoch int64, routes ...v1alpha1.Route) *v1alpha1.RoutingTable {
 	return &v1alpha1.RoutingTable{APIVersion: v1alpha1.APIVersion, Generation: gen, Epoch: epoch, Routes: routes}
 }

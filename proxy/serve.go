@@ -168,8 +168,12 @@ func (p *Proxy) roundTrip(ctx context.Context, b *backend, o *outbound, idempote
 		}
 	}
 	// Abort the exchange if the client goes away, rather than hold the
-	// backend's connection until it answers.
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(aLongTimeAgo) })
+	// backend's connection until it answers. (Server's requests have no
+	// cancellation; net/http's do.)
+	stop := neverStopped
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { c.nc.SetDeadline(aLongTimeAgo) })
+	}
 	c.stop = stop
 	if err := c.writeRequest(o); err != nil {
 		stop()
@@ -187,6 +191,8 @@ func (p *Proxy) roundTrip(ctx context.Context, b *backend, o *outbound, idempote
 }
 
 var aLongTimeAgo = time.Unix(1, 0)
+
+func neverStopped() bool { return true }
 
 // respond copies the response to the client and then pools or closes c. It
 // reports whether the body was cut short, after the status was sent.

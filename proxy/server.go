@@ -37,7 +37,6 @@ type Server struct {
 	ln       net.Listener
 	conns    map[*serverConn]struct{}
 	shutdown atomic.Bool
-	wg       sync.WaitGroup
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -95,7 +94,6 @@ func (s *Server) Serve(l net.Listener) error {
 			return ErrServerClosed
 		}
 		s.conns[c] = struct{}{}
-		s.wg.Add(1)
 		s.mu.Unlock()
 		go c.serve()
 	}
@@ -158,7 +156,6 @@ func (c *serverConn) serve() {
 		c.s.mu.Lock()
 		delete(c.s.conns, c)
 		c.s.mu.Unlock()
-		c.s.wg.Done()
 	}()
 	c.lim = budgetReader{r: c.nc, n: math.MaxInt64}
 	c.br = bufio.NewReaderSize(&c.lim, srvBufSize)
