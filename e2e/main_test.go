@@ -14,9 +14,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
-
 	"testing"
+	"time"
 )
 
 // Names fixed by deploy/stack.yml.
@@ -32,8 +31,6 @@ const (
 
 	// e2eLabel marks every service the suite creates, so teardown finds them.
 	e2eLabel = "io.swarmgate.e2e"
-	// echoPort is where swarmgate-echo listens in its container.
-	echoPort = 8000
 	// proxyAdminPort is the proxies' admin port (--admin-listen in the stack).
 	proxyAdminPort = 8081
 )
