@@ -54,8 +54,8 @@ func TestAdminPushNeedsToken(t *testing.T) {
 	}
 }
 
-// dialFails reports whether a TCP connection to addr is refused or times out.
-func dialFails(t *testing.T, addr string) {
+// requireUnreachable fails t unless a TCP connection to addr is refused or times out.
+func requireUnreachable(t *testing.T, addr string) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err == nil {
@@ -80,7 +80,7 @@ func TestAdminPortUnreachableFromHost(t *testing.T) {
 		}
 	})
 	t.Run("loopback", func(t *testing.T) {
-		dialFails(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(proxyAdminPort)))
+		requireUnreachable(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(proxyAdminPort)))
 	})
 	// The node reaches every task on docker_gwbridge, the bridge Swarm adds
 	// for host-mode ports: a local user could try the admin port there.
@@ -98,6 +98,6 @@ func TestAdminPortUnreachableFromHost(t *testing.T) {
 		}
 		// The traffic port is reachable there by design (host-mode publishing
 		// forwards to it); the admin port must not be.
-		dialFails(t, net.JoinHostPort(ip, strconv.Itoa(proxyAdminPort)))
+		requireUnreachable(t, net.JoinHostPort(ip, strconv.Itoa(proxyAdminPort)))
 	})
 }
