@@ -332,3 +332,42 @@ func TestKeepAliveUpstream(t *testing.T) {
 		t.Errorf("backend accepted %d connections for 20 sequential requests, want 1", conns.Load())
 	}
 }
+
+// TestPostAfterBackendClosedIdle: a POST, which is never retried once sent,
+// is not sent on a pooled connection the backend has closed meanwhile.
+func TestPostAfterBackendClosedIdle(t *testing.T) {
+	backend := echoBackend(t)
+	p, srv := newTestProxy(t, Config{})
+	mustApply(t, p, table(1, 1, rt("echo", "", "/", addr(backend))))
+	post := func() int {
+		resp, err := srv.Client().Post(srv.URL+"/form", "text/plain", strings.NewReader("data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(); code != http.StatusOK {
+		t.Fatalf("first POST: %d", code)
+	}
+	b := p.backends[addr(backend)]
+	b.mu.Lock()
+	pooled := len(b.idle)
+	b.mu.Unlock()
+	if pooled != 1 {
+		t.Fatalf("%d pooled connections after one request, want 1", pooled)
+	}
+	backend.CloseClientConnections() // what a backend's idle timeout does
+	eventually(t, "the pooled connection to see the close", func() bool {
+		c := b.getIdle()
+		if c == nil {
+			return true
+		}
+		defer c.b.putIdle(c, time.Now(), 10)
+		return !connAlive(c.nc)
+	})
+	if code := post(); code != http.StatusOK {
+		t.Errorf("POST after the backend closed its idle connection: %d, want 200", code)
+	}
+}
