@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -44,12 +45,13 @@ func DecodeRoutingTable(data []byte) (*RoutingTable, error) {
 		d.pos++
 	case 'n':
 		if d.literal("null") {
-			return nil, strictErr(0, "null instead of the routing table object")
+			return nil, strictErr(d.pos-len("null"), "null instead of the routing table object")
 		}
 		return nil, d.typeErr(d.pos, "the routing table", "object")
 	default:
 		return nil, d.typeErr(d.pos, "the routing table", "object")
 	}
+	d.sizeHints()
 	t, err := d.table()
 	if err != nil {
 		return nil, err
@@ -102,6 +104,31 @@ type decoder struct {
 	// says which of them belong to which route.
 	backends []Backend
 	spans    []span
+
+	// routesHint is a guess at the number of routes, from sizeHints.
+	routesHint int
+}
+
+// Bounds on how many elements an input can hold, so that a capacity guess
+// never exceeds what the input could fill.
+const (
+	minRouteBytes   = len(`{},`)
+	minBackendBytes = len(`{"address":"","task":""},`)
+)
+
+// sizeHints guesses the number of routes and of backends from the
+// brackets in the input, to allocate the routes and the backends arrays
+// once: in a table as the controller writes it there is one '[' per route
+// plus one, and one '{' per route and per backend plus one. A bracket in a
+// string makes the guess too large, a route without backends too small:
+// either only costs memory or an append.
+func (d *decoder) sizeHints() {
+	objects := bytes.Count(d.data, []byte("{")) - 1
+	arrays := bytes.Count(d.data, []byte("[")) - 1
+	d.routesHint = max(0, min(arrays, objects, len(d.data)/minRouteBytes))
+	backends := max(0, min(objects-d.routesHint, len(d.data)/minBackendBytes))
+	d.backends = make([]Backend, 0, backends) // never nil: a route's [] stays non-nil
+	d.spans = make([]span, 0, d.routesHint)
 }
 
 // span locates a route's backends in decoder.backends; set is false when
@@ -195,9 +222,9 @@ func (d *decoder) routes() ([]Route, error) {
 	if err := d.expectValue('[', top, "routes", "array"); err != nil {
 		return nil, err
 	}
-	routes := []Route{}
+	routes := make([]Route, 0, d.routesHint)
 	for i := 0; ; i++ {
-		more, err := d.element(i, "routes")
+		more, err := d.element(i, top, "routes")
 		if err != nil {
 			return nil, err
 		}
@@ -275,9 +302,8 @@ func (d *decoder) backendList(l loc, sp *span) error {
 		return err
 	}
 	sp.start, sp.set = len(d.backends), true
-	arrayPath := l.field("backends")
 	for j := 0; ; j++ {
-		more, err := d.element(j, arrayPath)
+		more, err := d.element(j, l, "backends")
 		if err != nil {
 			return err
 		}
@@ -335,11 +361,7 @@ func (d *decoder) backend(l loc, b *Backend) error {
 // It runs last because d.backends moves while it grows.
 func (d *decoder) attachBackends(routes []Route) {
 	for i, sp := range d.spans {
-		switch {
-		case !sp.set:
-		case d.backends == nil:
-			routes[i].Backends = []Backend{}
-		default:
+		if sp.set {
 			routes[i].Backends = d.backends[sp.start:sp.end:sp.end]
 		}
 	}
@@ -383,13 +405,13 @@ func (d *decoder) member(l loc, first bool) (name string, off int, ok bool, err 
 	return name, off, true, nil
 }
 
-// element moves to the next element of an array, d.pos after its '[' when
-// i is 0; more is false at the closing ']'. On return with more, d.pos is at
-// the element's first byte.
-func (d *decoder) element(i int, arrayPath string) (more bool, err error) {
+// element moves to the next element of the array in field name of l, d.pos
+// after its '[' when i is 0; more is false at the closing ']'. On return
+// with more, d.pos is at the element's first byte.
+func (d *decoder) element(i int, l loc, name string) (more bool, err error) {
 	d.skipSpace()
 	if d.pos == len(d.data) {
-		return false, decodeErr(d.pos, "unexpected end of input in "+arrayPath)
+		return false, decodeErr(d.pos, "unexpected end of input in "+l.field(name))
 	}
 	switch c := d.data[d.pos]; {
 	case c == ']':
@@ -400,10 +422,10 @@ func (d *decoder) element(i int, arrayPath string) (more bool, err error) {
 		d.pos++
 		d.skipSpace()
 		if d.pos == len(d.data) {
-			return false, decodeErr(d.pos, "unexpected end of input in "+arrayPath)
+			return false, decodeErr(d.pos, "unexpected end of input in "+l.field(name))
 		}
 	default:
-		return false, decodeErr(d.pos, "expected ',' or ']' in "+arrayPath)
+		return false, decodeErr(d.pos, "expected ',' or ']' in "+l.field(name))
 	}
 	return true, nil
 }
@@ -447,17 +469,25 @@ func (d *decoder) stringValue(l loc, name string) (string, error) {
 // encoding/json decodes them.
 func (d *decoder) str() (string, error) {
 	start := d.pos
-	for i := start + 1; i < len(d.data); i++ {
-		switch c := d.data[i]; {
-		case c == '"':
-			d.pos = i + 1
-			return d.src[start+1 : i], nil
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return d.slowStr(start)
-		}
+	i := start + 1
+	for i < len(d.data) && plainString[d.data[i]] {
+		i++
 	}
-	return "", decodeErr(len(d.data), "unexpected end of input in a string")
+	if i < len(d.data) && d.data[i] == '"' {
+		d.pos = i + 1
+		return d.src[start+1 : i], nil
+	}
+	return d.slowStr(start)
 }
+
+// plainString tells the bytes that str copies as they are: printable ASCII
+// other than '"' and '\\'.
+var plainString = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func (d *decoder) slowStr(start int) (string, error) {
 	escaped := false
