@@ -40,14 +40,11 @@ func DecodeRoutingTable(data []byte) (*RoutingTable, error) {
 	if d.pos == len(data) {
 		return nil, decodeErr(d.pos, "empty input")
 	}
-	switch data[d.pos] {
-	case '{':
+	switch {
+	case data[d.pos] == '{':
 		d.pos++
-	case 'n':
-		if d.literal("null") {
-			return nil, strictErr(d.pos-len("null"), "null instead of the routing table object")
-		}
-		return nil, d.typeErr(d.pos, "the routing table", "object")
+	case d.literal("null"):
+		return nil, strictErr(d.pos-len("null"), "null instead of the routing table object")
 	default:
 		return nil, d.typeErr(d.pos, "the routing table", "object")
 	}
@@ -75,7 +72,7 @@ func (e *DecodeError) Error() string {
 	return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.Msg)
 }
 
-// StrictError reports input that encoding/json would accept but
+// StrictError reports a construct that encoding/json accepts but
 // DecodeRoutingTable refuses by design: a field name in another case, a
 // repeated field, or null where the schema has a string, number, boolean or
 // object.
@@ -109,23 +106,21 @@ type decoder struct {
 	routesHint int
 }
 
-// Bounds on how many elements an input can hold, so that a capacity guess
-// never exceeds what the input could fill.
-const (
-	minRouteBytes   = len(`{},`)
-	minBackendBytes = len(`{"address":"","task":""},`)
-)
+// minBackendBytes is the smallest a backend can be written with both
+// fields: the backends guess never exceeds what the input could hold.
+const minBackendBytes = len(`{"address":"","task":""},`)
 
 // sizeHints guesses the number of routes and of backends from the
 // brackets in the input, to allocate the routes and the backends arrays
 // once: in a table as the controller writes it there is one '[' per route
 // plus one, and one '{' per route and per backend plus one. A bracket in a
 // string makes the guess too large, a route without backends too small:
-// either only costs memory or an append.
+// either only costs memory or an append. The caps keep a hostile input from
+// reserving more than a few times its size.
 func (d *decoder) sizeHints() {
 	objects := bytes.Count(d.data, []byte("{")) - 1
 	arrays := bytes.Count(d.data, []byte("[")) - 1
-	d.routesHint = max(0, min(arrays, objects, len(d.data)/minRouteBytes))
+	d.routesHint = max(0, min(arrays, objects, MaxRoutes))
 	backends := max(0, min(objects-d.routesHint, len(d.data)/minBackendBytes))
 	d.backends = make([]Backend, 0, backends) // never nil: a route's [] stays non-nil
 	d.spans = make([]span, 0, d.routesHint)
@@ -216,7 +211,7 @@ func (d *decoder) table() (*RoutingTable, error) {
 
 // routes decodes the routes array (or null), d.pos at its first byte.
 func (d *decoder) routes() ([]Route, error) {
-	if d.pos < len(d.data) && d.data[d.pos] == 'n' && d.literal("null") {
+	if d.literal("null") {
 		return nil, nil
 	}
 	if err := d.expectValue('[', top, "routes", "array"); err != nil {
@@ -232,9 +227,6 @@ func (d *decoder) routes() ([]Route, error) {
 			return routes, nil
 		}
 		l := loc{route: i, backend: -1}
-		if d.data[d.pos] == 'n' && d.literal("null") {
-			return nil, strictErr(d.pos-len("null"), fmt.Sprintf("%s: null instead of a route object", l.path()))
-		}
 		if err := d.expectValue('{', l, "", "object"); err != nil {
 			return nil, err
 		}
@@ -295,7 +287,7 @@ func (d *decoder) route(l loc, r *Route, sp *span) error {
 // backendList decodes a route's backends array (or null) into d.backends,
 // d.pos at its first byte.
 func (d *decoder) backendList(l loc, sp *span) error {
-	if d.data[d.pos] == 'n' && d.literal("null") {
+	if d.literal("null") {
 		return nil
 	}
 	if err := d.expectValue('[', l, "backends", "array"); err != nil {
@@ -312,9 +304,6 @@ func (d *decoder) backendList(l loc, sp *span) error {
 			return nil
 		}
 		bl := loc{route: l.route, backend: j}
-		if d.data[d.pos] == 'n' && d.literal("null") {
-			return strictErr(d.pos-len("null"), fmt.Sprintf("%s: null instead of a backend object", bl.path()))
-		}
 		if err := d.expectValue('{', bl, "", "object"); err != nil {
 			return err
 		}
@@ -629,7 +618,7 @@ func (d *decoder) wrongValue(l loc, name, want string) error {
 	if name != "" {
 		path = l.field(name)
 	}
-	if d.data[d.pos] == 'n' && d.literal("null") {
+	if d.literal("null") {
 		return strictErr(d.pos-len("null"), fmt.Sprintf("%s: null instead of %s", path, article(want)))
 	}
 	return d.typeErr(d.pos, path, want)
