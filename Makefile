@@ -55,6 +55,7 @@ cover: ## Run the unit tests and write a coverage report to cover.html.
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s).
 	$(GO) test ./api/v1alpha1 -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./api/v1alpha1 -run '^$$' -fuzz '^FuzzDecodeRoutingTable$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./proxy -run '^$$' -fuzz '^FuzzDecodeTable$$' -fuzztime $${FUZZTIME:-20s}
 
 .PHONY: bench
