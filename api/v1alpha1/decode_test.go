@@ -163,8 +163,8 @@ func TestDecodeRoutingTableRejects(t *testing.T) {
 
 // TestDecodeRoutingTableRoundTrip decodes what json.Marshal writes for
 // random tables, strings with quotes, control characters, HTML characters
-// (escaped by Marshal), non-ASCII and invalid UTF-8 (which Marshal replaces)
-// included.
+// (escaped by Marshal), non-ASCII, invalid UTF-8 (which Marshal replaces)
+// and brackets included.
 func TestDecodeRoutingTableRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 3))
 	for i := range 200 {
@@ -197,7 +197,8 @@ func TestDecodeRoutingTableRoundTrip(t *testing.T) {
 func randomTable(rng *rand.Rand, routes int, tricky bool) *RoutingTable {
 	pieces := []string{"a", "web", "/", ".", ":", "10.0.0.1:80", "-"}
 	if tricky {
-		pieces = append(pieces, `"`, `\`, "\n", "\x00", "\x1f", "<>&", "\u2028", "é", "😀", "\ufffd", "\xff", "\xed\xa0\x80")
+		// Brackets in strings also throw off DecodeRoutingTable's size guesses.
+		pieces = append(pieces, `"`, `\`, "\n", "\x00", "\x1f", "<>&", "\u2028", "é", "😀", "\ufffd", "\xff", "\xed\xa0\x80", "[[[", "{", "]}")
 	}
 	str := func() string {
 		var b strings.Builder
