@@ -150,7 +150,7 @@ func (p *pusher) claim() (pushed, []*replica) {
 		if r.inflight || r.current(p.table) || now.Before(r.retryAt) {
 			continue
 		}
-		r.inflight = true
+		r.inflight, r.claimedFor = true, r.incarnation
 		batch = append(batch, r)
 	}
 	return pushed{epoch: p.table.Epoch, generation: p.table.Generation, body: p.body}, batch
@@ -184,6 +184,7 @@ func (p *pusher) unverifyAll() {
 	defer p.mu.Unlock()
 	for _, r := range p.replicas {
 		r.verified = false
+		r.incarnation++
 	}
 }
 
@@ -219,6 +220,11 @@ func (p *pusher) pushOne(ctx context.Context, snap pushed, r *replica) {
 			return // the term ended; not the replica's fault
 		}
 		p.failed(log, r, snap, err, now)
+		return
+	}
+	if r.claimedFor != r.incarnation {
+		// The answer came from the task this IP had before: the new one
+		// still needs the table, and fanOut's closing poke pushes it.
 		return
 	}
 	if r.lastError != "" {

@@ -22,12 +22,17 @@ type replica struct {
 	// verified is false until the proxy acknowledged since the last
 	// re-verification: a proxy restarted at the same IP holds nothing, and
 	// only a push tells.
-	verified    bool
-	lastError   string
-	lastSuccess time.Time
-	inflight    bool
-	retryAt     time.Time
-	backoff     backoff
+	verified bool
+	// incarnation grows whenever what answers at this IP may have changed
+	// (a new task, a re-verification); claimedFor is the incarnation the
+	// push in flight was started for. A push that was under way while a new
+	// task took the IP reached the old task, so its answer must not count.
+	incarnation, claimedFor uint64
+	lastError               string
+	lastSuccess             time.Time
+	inflight                bool
+	retryAt                 time.Time
+	backoff                 backoff
 }
 
 func (r *replica) current(t *v1alpha1.RoutingTable) bool {
@@ -60,6 +65,7 @@ func (p *pusher) setReplicas(want map[netip.Addr]string) {
 			// A new task at this IP: push at once, whatever its
 			// predecessor acknowledged or failed.
 			r.verified, r.retryAt = false, time.Time{}
+			r.incarnation++
 			r.backoff.reset()
 			added = true
 		}
