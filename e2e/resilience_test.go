@@ -4,9 +4,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,7 +73,7 @@ func TestKilledProxyReplacementServes(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
-	_, running := replacementRunning(t, proxyService, old)
+	task, running := replacementRunning(t, proxyService, old)
 	var served time.Time
 	select {
 	case served = <-firstOK:
@@ -83,6 +85,71 @@ func TestKilledProxyReplacementServes(t *testing.T) {
 	if lag := served.Sub(running); lag > 2*time.Second {
 		t.Errorf("the replacement served %s after it was running, want within 2s", lag.Round(10*time.Millisecond))
 	}
+
+	// It served the table it persisted before the kill; the controller must
+	// also push it the current one, without waiting for a resync.
+	addr := taskAddress(t, task, networkName)
+	eventually(t, 10*time.Second, "the controller reports the replacement in sync", func() (bool, string) {
+		st, err := controllerStatus(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, r := range st.Replicas {
+			if r.Address == fmt.Sprintf("%s:%d", addr, proxyAdminPort) && r.InSync {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("replicas %+v", st.Replicas)
+	})
+	// Measured, not asserted: each poll is a docker exec, a few hundred ms.
+	t.Logf("the controller reported the replacement in sync %s after it was running", time.Since(running).Round(10*time.Millisecond))
+}
+
+// taskAddress returns task's IP on network.
+func taskAddress(t *testing.T, task, network string) string {
+	t.Helper()
+	out := mustDocker(t, "inspect", "--format",
+		fmt.Sprintf(`{{range .NetworksAttachments}}{{if eq .Network.Spec.Name %q}}{{index .Addresses 0}}{{end}}{{end}}`, network), task)
+	ip, _, ok := strings.Cut(out, "/")
+	if !ok {
+		t.Fatalf("task %s has no address on %s: %q", task, network, out)
+	}
+	return ip
+}
+
+// status is the part of the controller's /status the suite reads.
+type status struct {
+	IsLeader   bool  `json:"isLeader"`
+	Generation int64 `json:"generation"`
+	Replicas   []struct {
+		Address string `json:"address"`
+		InSync  bool   `json:"inSync"`
+	} `json:"replicas"`
+}
+
+// controllerStatus asks the running controller for its status, the way an
+// operator would: swarmgate routes inside the controller's container.
+func controllerStatus(ctx context.Context) (status, error) {
+	var st status
+	tasks, err := runningTasks(ctx, controllerService)
+	if err != nil || len(tasks) == 0 {
+		return st, fmt.Errorf("no running controller task: %v", err)
+	}
+	cid, err := docker(ctx, "inspect", "--format", "{{.Status.ContainerStatus.ContainerID}}", tasks[0])
+	if err != nil {
+		return st, err
+	}
+	out, err := docker(ctx, "exec", cid, "swarmgate", "routes", "-o", "json")
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return st, fmt.Errorf("decode status %q: %w", out, err)
+	}
+	if !st.IsLeader {
+		return st, fmt.Errorf("controller %s is not the leader", cid)
+	}
+	return st, nil
 }
 
 func TestKilledControllerProxiesKeepServing(t *testing.T) {
