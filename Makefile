@@ -62,13 +62,6 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 20s).
 bench: ## Run the Go benchmarks (reconcile, push fan-out).
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-##@ Benchmarks
-
-.PHONY: bench-dataplane
-bench-dataplane: build ## Benchmark `swarmgate proxy` against nginx, HAProxy and Caddy (../shared/bench/dataplane).
-	CANDIDATE_NAME=swarmgate CANDIDATE_CMD='exec hack/bench-dataplane.sh' \
-		bash $(CURDIR)/../shared/bench/dataplane/run.sh
-
 ##@ Build
 
 .PHONY: build
@@ -117,6 +110,13 @@ run: swarm-up docker-build deploy ## Quickstart: Swarm + images + stack + a 3-re
 .PHONY: e2e
 e2e: docker-build ## Run the end-to-end suite on the local Swarm (make swarm-up first).
 	$(GO) test -tags e2e -count=1 -timeout 30m -v ./e2e/...
+
+##@ Benchmarks
+
+.PHONY: bench-dataplane
+bench-dataplane: build ## Benchmark `swarmgate proxy` against nginx, HAProxy and Caddy (../shared/bench/dataplane).
+	CANDIDATE_NAME=swarmgate CANDIDATE_CMD='exec hack/bench-dataplane.sh' \
+		bash $(CURDIR)/../shared/bench/dataplane/run.sh
 
 ##@ Dependencies
 
