@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -64,7 +65,9 @@ func TestAdminPush(t *testing.T) {
 		{name: "no token", body: good(1, 1, a), code: 401, reason: ReasonUnauthorized, errHas: "bearer token"},
 		{name: "wrong token", token: "nope", body: good(1, 1, a), code: 401, reason: ReasonUnauthorized},
 		{name: "first table", token: testToken, body: good(1, 1, a), code: 200, served: "a", epochGen: [2]float64{1, 1}},
-		{name: "idempotent", token: testToken, body: good(1, 1, b), code: 200, served: "a", epochGen: [2]float64{1, 1}},
+		{name: "idempotent", token: testToken, body: good(1, 1, a), code: 200, served: "a", epochGen: [2]float64{1, 1}},
+		{name: "same version, other routes", token: testToken, body: good(1, 1, b), code: 409, reason: ReasonGenerationConflict,
+			errHas: "generation conflict", served: "a", epochGen: [2]float64{1, 1}},
 		{name: "next generation", token: testToken, body: good(2, 1, b), code: 200, served: "b", epochGen: [2]float64{1, 2}},
 		{name: "stale generation", token: testToken, body: good(1, 1, a), code: 409, reason: ReasonStaleGeneration,
 			errHas: "generation 2 is served", served: "b", epochGen: [2]float64{1, 2}},
@@ -175,5 +178,25 @@ func TestApplyCopiesAndValidates(t *testing.T) {
 	}
 	if p.Current().Generation != 1 {
 		t.Error("an invalid table replaced the served one")
+	}
+}
+
+// The idempotence check compares canonical tables: a retried push whose
+// routes come in another order is the table served, not a conflict.
+func TestApplySameVersionInAnotherOrderIsIdempotent(t *testing.T) {
+	p, _ := newTestProxy(t, Config{})
+	x, y := rt("x", "x.example", "/", "10.0.0.1:80"), rt("y", "y.example", "/", "10.0.0.2:80")
+	if err := p.Apply(table(4, 2, x, y)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Apply(table(4, 2, y, x)); err != nil {
+		t.Fatalf("Apply of the served routes in another order = %v, want nil", err)
+	}
+	var stale *StaleError
+	if err := p.Apply(table(4, 2, x)); !errors.As(err, &stale) || stale.Reason != ReasonGenerationConflict {
+		t.Fatalf("Apply of other routes under the served version = %v, want %s", err, ReasonGenerationConflict)
+	}
+	if got := len(p.Current().Routes); got != 2 {
+		t.Errorf("served %d routes after the conflict, want the 2 of the old table", got)
 	}
 }

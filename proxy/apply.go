@@ -14,12 +14,18 @@ const (
 	ReasonBadRequest      = "BadRequest"
 	ReasonStaleEpoch      = "StaleEpoch"
 	ReasonStaleGeneration = "StaleGeneration"
+	// ReasonGenerationConflict refuses a table that has the epoch and
+	// generation of the one served but other routes: a version names one
+	// table, so answering "already served" would report a push as done
+	// while the proxy routes by something else.
+	ReasonGenerationConflict = "GenerationConflict"
 	ReasonNotFound        = "NotFound"
 )
 
 // StaleError rejects a table older than the one held: it comes from a
-// controller that lost its leadership (StaleEpoch) or from a push that was
-// overtaken by a newer one (StaleGeneration).
+// controller that lost its leadership (StaleEpoch), from a push that was
+// overtaken by a newer one (StaleGeneration), or from a controller that
+// numbered a different table with the version served (GenerationConflict).
 type StaleError struct {
 	Reason                  string
 	Epoch, Generation       int64 // held
@@ -27,8 +33,11 @@ type StaleError struct {
 }
 
 func (e *StaleError) Error() string {
-	if e.Reason == ReasonStaleEpoch {
+	switch e.Reason {
+	case ReasonStaleEpoch:
 		return fmt.Sprintf("stale epoch: got epoch %d, but epoch %d has been seen", e.GotEpoch, e.Epoch)
+	case ReasonGenerationConflict:
+		return fmt.Sprintf("generation conflict: got other routes as generation %d of epoch %d, which is served", e.GotGeneration, e.GotEpoch)
 	}
 	return fmt.Sprintf("stale generation: got generation %d of epoch %d, but generation %d is served", e.GotGeneration, e.GotEpoch, e.Generation)
 }
@@ -52,18 +61,28 @@ func (p *Proxy) Apply(t *v1alpha1.RoutingTable) error {
 func (p *Proxy) apply(t *v1alpha1.RoutingTable) (*v1alpha1.RoutingTable, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if cur := p.Current(); cur != nil {
-		if err := fence(cur, t); err != nil {
+	var hash string // of t, computed once whichever way it is needed
+	if cur := p.router.Load(); cur != nil {
+		err := fence(cur.table, t)
+		if err == nil && t.Epoch == cur.table.Epoch && t.Generation == cur.table.Generation {
+			// A retried push is what is served; anything else under the
+			// same version is refused, not mistaken for it.
+			if hash = t.Hash(); hash == cur.hash {
+				p.metrics.accepted()
+				p.log.V(1).Info("routing table already served", "epoch", t.Epoch, "generation", t.Generation)
+				return cur.table, nil
+			}
+			err = &StaleError{Reason: ReasonGenerationConflict, Epoch: cur.table.Epoch, Generation: cur.table.Generation,
+				GotEpoch: t.Epoch, GotGeneration: t.Generation}
+		}
+		if err != nil {
 			p.metrics.rejected(err.Reason)
 			p.log.Info("routing table rejected", "reason", err.Reason, "error", err.Error())
-			return cur, err
+			return cur.table, err
 		}
-		if t.Epoch == cur.Epoch && t.Generation == cur.Generation {
-			// A retried push: what it asks for is already served.
-			p.metrics.accepted()
-			p.log.V(1).Info("routing table already served", "epoch", t.Epoch, "generation", t.Generation)
-			return cur, nil
-		}
+	}
+	if hash == "" {
+		hash = t.Hash()
 	}
 
 	used := make(map[string]*backend, len(p.backends))
@@ -84,6 +103,7 @@ func (p *Proxy) apply(t *v1alpha1.RoutingTable) (*v1alpha1.RoutingTable, error) 
 		}
 		return p.metrics.forRoute(service, name)
 	})
+	rt.hash = hash
 
 	if p.cfg.StateFile != "" {
 		// Failing to persist costs a warm start, not the update: serve it.

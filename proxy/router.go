@@ -15,6 +15,10 @@ import (
 // locks, and Apply replaces it whole with an atomic pointer swap.
 type router struct {
 	table *v1alpha1.RoutingTable
+	// hash is table.Hash(), kept so that a push of the served version is
+	// told from a different table under that version without hashing the
+	// served table again.
+	hash string
 	// exact maps a lowercase host to its routes.
 	exact map[string]pathRoutes
 	// wildcard maps ".example.com" (from "*.example.com") to its routes.
