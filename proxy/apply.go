@@ -19,7 +19,7 @@ const (
 	// table, so answering "already served" would report a push as done
 	// while the proxy routes by something else.
 	ReasonGenerationConflict = "GenerationConflict"
-	ReasonNotFound        = "NotFound"
+	ReasonNotFound           = "NotFound"
 )
 
 // StaleError rejects a table older than the one held: it comes from a
