@@ -114,8 +114,8 @@ func (c *Controller) newTerm(epoch int64) *term {
 // Run leads one term with epoch, which must exceed the epoch of every
 // earlier term of any controller: proxies refuse tables of an older epoch.
 // It watches, reconciles and pushes until ctx is cancelled (leadership lost
-// or shutdown), or until a proxy reports a newer epoch, when it returns
-// ErrLostLeadership.
+// or shutdown), or until a proxy reports a newer epoch, when it returns a
+// *StaleEpochError (which is an ErrLostLeadership).
 func (c *Controller) Run(ctx context.Context, epoch int64) error {
 	log := logr.FromContextOrDiscard(ctx).WithValues("epoch", epoch)
 	ctx = logr.NewContext(ctx, log)

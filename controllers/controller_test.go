@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,8 +225,9 @@ func TestControllerStopsOnNewerEpoch(t *testing.T) {
 	done := runController(t, c, 7, logs.logger())
 	select {
 	case err := <-done:
-		if !errors.Is(err, ErrLostLeadership) {
-			t.Fatalf("Run returned %v, want ErrLostLeadership", err)
+		var stale *StaleEpochError
+		if !errors.Is(err, ErrLostLeadership) || !errors.As(err, &stale) || *stale != (StaleEpochError{Epoch: 7, Held: 9}) {
+			t.Fatalf("Run returned %v, want a StaleEpochError of epoch 7 holding 9 that is ErrLostLeadership", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after a proxy reported a newer epoch")
@@ -233,6 +235,16 @@ func TestControllerStopsOnNewerEpoch(t *testing.T) {
 	if n := logs.count(`"lost leadership: a proxy holds a newer epoch"`); n != 1 {
 		t.Errorf("logged the lost leadership %d times, want once", n)
 	}
+	if n := logs.count(`"lost leadership: a proxy holds a newer epoch"`, `"epoch"=7`, `"heldEpoch"=9`); n != 1 {
+		t.Errorf("the lost leadership log lacks epoch 7 and heldEpoch 9: %d lines match", n)
+	}
+	logs.mu.Lock()
+	for _, l := range logs.lines {
+		if strings.Count(l, `"epoch"=`) > 1 {
+			t.Errorf("log line carries the key epoch twice: %s", l)
+		}
+	}
+	logs.mu.Unlock()
 	if s := c.Status(); s.IsLeader {
 		t.Errorf("status after the term: isLeader = true")
 	}
@@ -378,4 +390,29 @@ func TestControllerRepushesToNewProxyTaskAtSameIP(t *testing.T) {
 	if s := c.Status(); len(s.Replicas) != 1 || s.Replicas[0].Task != "p2" {
 		t.Errorf("status replicas = %+v, want one at task p2", s.Replicas)
 	}
+}
+
+func TestControllerNumbersAboveAConflictingGeneration(t *testing.T) {
+	d := newFakeDaemon(t)
+	proxies, port := startProxies(t, 1)
+	// A controller restarted within the same epoch numbered another table
+	// generation 1: the proxy refuses ours under that number, and the
+	// controller must not count it as served.
+	other := &v1alpha1.RoutingTable{APIVersion: v1alpha1.APIVersion, Epoch: 7, Generation: 1, Routes: []v1alpha1.Route{
+		{Service: "gone", PathPrefix: "/gone", Backends: []v1alpha1.Backend{{Address: "10.9.9.9:80"}}},
+	}}
+	if err := proxies[0].proxy.Apply(other); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(testOptions(d, t, resolverFor(proxies), port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runController(t, c, 7, logr.Discard())
+	eventually(t, "the proxy serves the controller's table as generation 2", func() error {
+		if cur := proxies[0].proxy.Current(); cur.Generation != 2 || len(cur.Routes) != 0 {
+			return fmt.Errorf("proxy holds generation %d with %d routes", cur.Generation, len(cur.Routes))
+		}
+		return nil
+	})
 }

@@ -15,6 +15,9 @@ import (
 const (
 	reasonStaleEpoch      = "StaleEpoch"
 	reasonStaleGeneration = "StaleGeneration"
+	// reasonGenerationConflict: the proxy serves another table under the
+	// same epoch and generation.
+	reasonGenerationConflict = "GenerationConflict"
 	// reasonUnreachable is ours: no HTTP answer at all.
 	reasonUnreachable = "Unreachable"
 )

@@ -22,10 +22,15 @@ func TestPushClient(t *testing.T) {
 		wantAck    ack
 		wantReason string // "" for success
 		wantErr    string
+		wantHeld   ack // epoch and generation of a 409
 	}{
 		{name: "accepted", status: 200, body: `{"epoch":7,"generation":3}`, wantAck: ack{Epoch: 7, Generation: 3}},
 		{name: "stale epoch", status: 409, body: `{"error":"epoch 7 is older than 9","reason":"StaleEpoch","epoch":9,"generation":1}`,
-			wantReason: reasonStaleEpoch, wantErr: "409 StaleEpoch: epoch 7 is older than 9"},
+			wantReason: reasonStaleEpoch, wantErr: "409 StaleEpoch: epoch 7 is older than 9", wantHeld: ack{Epoch: 9, Generation: 1}},
+		{name: "stale generation", status: 409, body: `{"error":"stale generation","reason":"StaleGeneration","epoch":7,"generation":5}`,
+			wantReason: reasonStaleGeneration, wantErr: "409 StaleGeneration", wantHeld: ack{Epoch: 7, Generation: 5}},
+		{name: "generation conflict", status: 409, body: `{"error":"generation conflict","reason":"GenerationConflict","epoch":7,"generation":3}`,
+			wantReason: reasonGenerationConflict, wantErr: "409 GenerationConflict", wantHeld: ack{Epoch: 7, Generation: 3}},
 		{name: "wrong token", status: 401, body: `{"error":"missing or wrong bearer token","reason":"Unauthorized"}`,
 			wantReason: "Unauthorized", wantErr: "401 Unauthorized: missing or wrong bearer token"},
 		{name: "not the admin API", status: 502, body: "<html>bad gateway</html>", wantReason: "HTTP502", wantErr: "502 HTTP502: Bad Gateway"},
@@ -63,8 +68,8 @@ func TestPushClient(t *testing.T) {
 			if !errors.As(err, &pe) || pe.reason != tt.wantReason || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("push error = %v (reason %q); want reason %q and %q", err, errorReason(err), tt.wantReason, tt.wantErr)
 			}
-			if tt.wantReason == reasonStaleEpoch && pe.held.Epoch != 9 {
-				t.Errorf("held epoch = %d, want 9", pe.held.Epoch)
+			if held := (ack{Epoch: pe.held.Epoch, Generation: pe.held.Generation}); held != tt.wantHeld {
+				t.Errorf("held = %+v, want %+v", held, tt.wantHeld)
 			}
 		})
 	}
@@ -73,8 +78,13 @@ func TestPushClient(t *testing.T) {
 // The controller keeps its own copy of the admin API's reasons so that it
 // does not depend on the data plane's package; they must agree.
 func TestReasonsMatchTheProxy(t *testing.T) {
-	if reasonStaleEpoch != proxy.ReasonStaleEpoch || reasonStaleGeneration != proxy.ReasonStaleGeneration {
-		t.Errorf("reasons %q, %q; the proxy sends %q, %q",
-			reasonStaleEpoch, reasonStaleGeneration, proxy.ReasonStaleEpoch, proxy.ReasonStaleGeneration)
+	for ours, theirs := range map[string]string{
+		reasonStaleEpoch:         proxy.ReasonStaleEpoch,
+		reasonStaleGeneration:    proxy.ReasonStaleGeneration,
+		reasonGenerationConflict: proxy.ReasonGenerationConflict,
+	} {
+		if ours != theirs {
+			t.Errorf("reason %q; the proxy sends %q", ours, theirs)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -17,6 +18,23 @@ import (
 // ErrLostLeadership ends a leadership term: a proxy holds a table of a newer
 // epoch, so another controller leads and this one must stop pushing.
 var ErrLostLeadership = errors.New("lost leadership: a proxy holds a newer epoch")
+
+// StaleEpochError is the ErrLostLeadership that Run returns, with the epoch
+// the proxy holds. Usually a newer leader pushed it; but when the election
+// lock was deleted the new leader's epoch restarts below what proxies hold,
+// and the caller can raise its epoch above Held if the lock shows that
+// nobody took over (see leaderelection.Elector.RaiseEpoch).
+type StaleEpochError struct {
+	// Epoch is the term's, Held the one a proxy holds (greater).
+	Epoch, Held int64
+}
+
+func (e *StaleEpochError) Error() string {
+	return fmt.Sprintf("lost leadership: a proxy holds epoch %d, newer than epoch %d", e.Held, e.Epoch)
+}
+
+// Unwrap makes errors.Is(err, ErrLostLeadership) hold.
+func (e *StaleEpochError) Unwrap() error { return ErrLostLeadership }
 
 // Per-replica retry backoff after a failed push. A proxy that is starting
 // refuses connections for a moment, so the first retries come quickly.
@@ -43,12 +61,15 @@ type pusher struct {
 	clock       Clock
 	metrics     *metrics
 	// onStaleGeneration is told the generation a proxy holds in this epoch
-	// when it refuses ours as older.
+	// when it refuses ours as older, or as another table under that number.
 	onStaleGeneration func(held int64)
 
 	kick chan struct{}
-	lost chan struct{}
-	once sync.Once
+	// lost is closed, once, when a proxy refuses the epoch; lostErr says
+	// what it holds, written before the close.
+	lost    chan struct{}
+	once    sync.Once
+	lostErr *StaleEpochError
 
 	mu         sync.Mutex
 	table      *v1alpha1.RoutingTable
@@ -113,7 +134,7 @@ func (p *pusher) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-p.lost:
-			return ErrLostLeadership
+			return p.lostErr
 		case <-p.kick:
 		case <-retry:
 		case <-verify:
@@ -254,11 +275,16 @@ func (p *pusher) failed(log logr.Logger, r *replica, snap pushed, err error, now
 		switch {
 		case pe.reason == reasonStaleEpoch:
 			p.once.Do(func() {
-				log.Info("lost leadership: a proxy holds a newer epoch", "epoch", snap.epoch, "heldEpoch", pe.held.Epoch)
+				// The logger carries the term's epoch already.
+				log.Info("lost leadership: a proxy holds a newer epoch", "heldEpoch", pe.held.Epoch)
+				p.lostErr = &StaleEpochError{Epoch: snap.epoch, Held: pe.held.Epoch}
 				close(p.lost)
 			})
 			return
-		case pe.reason == reasonStaleGeneration && pe.held.Epoch == snap.epoch:
+		case (pe.reason == reasonStaleGeneration || pe.reason == reasonGenerationConflict) && pe.held.Epoch == snap.epoch:
+			// Either way the next table must be numbered above the one
+			// held: a conflict is a restart of this controller that
+			// reused the epoch and numbered other routes the same.
 			p.onStaleGeneration(pe.held.Generation)
 		}
 	}
