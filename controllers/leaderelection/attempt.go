@@ -56,6 +56,8 @@ func (e *Elector) tryAcquire(ctx context.Context) (bool, error) {
 // tryRenew makes one attempt to extend this candidate's term at now. The
 // error wraps errSuperseded when the record shows another term.
 func (e *Elector) tryRenew(ctx context.Context, now time.Time) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
 	lock := e.cfg.Lock
 	rec, version, err := lock.Get(ctx)
 	if errors.Is(err, ErrNotFound) {
@@ -98,6 +100,8 @@ func (e *Elector) release(ctx context.Context) {
 }
 
 func (e *Elector) tryRelease(ctx context.Context) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
 	lock := e.cfg.Lock
 	rec, version, err := lock.Get(ctx)
 	if err != nil {

@@ -13,8 +13,10 @@
 // restart under the same identity. Renewals keep the epoch. The proxies fence
 // routing-table pushes by (epoch, generation), so a deposed leader that is
 // still pushing is refused by every proxy that has seen its successor's epoch.
-// The epoch survives restarts because it is stored in the lock, so the lock
-// object (the Config) must not be deleted while proxies run.
+// The epoch survives restarts because it is stored in the lock. If the lock
+// object (the Config) is deleted while proxies run, the next leader starts
+// again at epoch 1 and the proxies refuse it; it then raises its epoch above
+// the one they hold with RaiseEpoch, which checks that nobody took over.
 //
 // # Time
 //

@@ -22,6 +22,11 @@ type Elector struct {
 	metrics metrics
 	ran     atomic.Bool
 
+	// writeMu serializes the read-modify-writes of the record during a
+	// term (renewals, RaiseEpoch, the release): each would otherwise see
+	// the other's write as a conflict or as another term.
+	writeMu sync.Mutex
+
 	// mu guards the fields below: Run's goroutine writes them, the
 	// accessors read them.
 	mu sync.Mutex
@@ -76,7 +81,7 @@ func (e *Elector) GetLeader() string {
 }
 
 // Epoch returns the epoch of this candidate's current or last term, 0 if it
-// never led.
+// never led; RaiseEpoch changes it.
 func (e *Elector) Epoch() int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -109,10 +114,10 @@ func (e *Elector) Run(ctx context.Context) error {
 	}
 	e.cfg.Callbacks.OnStoppedLeading()
 	if lost {
-		log.Info("lost leadership", "epoch", epoch)
+		log.Info("lost leadership", "epoch", e.Epoch())
 		return ErrLeadershipLost
 	}
-	log.Info("stopped leading", "epoch", epoch)
+	log.Info("stopped leading", "epoch", e.Epoch())
 	return nil
 }
 
