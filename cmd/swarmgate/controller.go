@@ -219,30 +219,37 @@ func elect(ctx context.Context, c *controllers.Controller, docker *client.Client
 	if err != nil {
 		return usageError{err}
 	}
+	return electWith(ctx, c, leaderelection.Config{
+		Lock:          lock,
+		LeaseDuration: f.leaseDuration,
+		RenewDeadline: f.renewDeadline,
+		RetryPeriod:   f.retryPeriod,
+		Registerer:    reg,
+	})
+}
+
+// electWith is elect on any lock; cfg's callbacks are its own.
+func electWith(ctx context.Context, c *controllers.Controller, cfg leaderelection.Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	termErr := make(chan error, 1)
-	elector, err := leaderelection.NewElector(leaderelection.Config{
-		Lock:            lock,
-		LeaseDuration:   f.leaseDuration,
-		RenewDeadline:   f.renewDeadline,
-		RetryPeriod:     f.retryPeriod,
-		ReleaseOnCancel: true,
-		Registerer:      reg,
-		Callbacks: leaderelection.Callbacks{
-			OnStartedLeading: func(ctx context.Context, epoch int64) {
-				err := c.Run(ctx, epoch)
-				if err != nil {
-					cancel() // a proxy knows a newer leader: step down
-				}
-				termErr <- err
-			},
-			// The elector logs the end of the term; Run has returned or
-			// returns at once, its context being cancelled.
-			OnStoppedLeading: func() {},
-			OnNewLeader:      c.SetLeader,
+	var elector *leaderelection.Elector
+	cfg.ReleaseOnCancel = true
+	cfg.Callbacks = leaderelection.Callbacks{
+		OnStartedLeading: func(ctx context.Context, epoch int64) {
+			// elector is set: Run, which calls this, starts after.
+			err := lead(ctx, c, elector, epoch)
+			if err != nil {
+				cancel() // a proxy knows a newer leader: step down
+			}
+			termErr <- err
 		},
-	})
+		// The elector logs the end of the term; Run has returned or
+		// returns at once, its context being cancelled.
+		OnStoppedLeading: func() {},
+		OnNewLeader:      c.SetLeader,
+	}
+	elector, err := leaderelection.NewElector(cfg)
 	if err != nil {
 		return usageError{fmt.Errorf("leader election: %w", err)}
 	}
@@ -256,4 +263,27 @@ func elect(ctx context.Context, c *controllers.Controller, docker *client.Client
 		return runErr
 	}
 	return err
+}
+
+// lead runs the controller for this candidate's term, starting at epoch.
+// A proxy that holds a newer epoch usually knows a newer leader; but when
+// the lock was deleted while proxies held epoch H, this term started again
+// at epoch 1, and exiting would only restart it one epoch higher, once per
+// epoch up to H. So lead asks the elector to raise the term's epoch above H,
+// which it does only if the lock shows nobody took over, and goes on with
+// the raised epoch (a new reconciler: generations restart at 1 under it).
+func lead(ctx context.Context, c *controllers.Controller, elector *leaderelection.Elector, epoch int64) error {
+	for {
+		err := c.Run(ctx, epoch)
+		var stale *controllers.StaleEpochError
+		if !errors.As(err, &stale) || ctx.Err() != nil {
+			return err
+		}
+		raised, raiseErr := elector.RaiseEpoch(ctx, stale.Held+1)
+		if raiseErr != nil {
+			return fmt.Errorf("%w; %w", err, raiseErr)
+		}
+		logr.FromContextOrDiscard(ctx).Info("raised epoch above the one a proxy holds", "heldEpoch", stale.Held, "epoch", raised)
+		epoch = raised
+	}
 }
