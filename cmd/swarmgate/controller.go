@@ -74,7 +74,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.reconcileTimeout, "reconcile-timeout", 30*time.Second, "timeout of one reconcile's Docker API calls")
 
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect one leader among the controller replicas (through a Swarm Config); "+
-		"without it, the epoch is the Unix time at start, and proxies that saw it refuse an elected leader's smaller epochs until they restart without state")
+		"without it, the epoch is the Unix time at start, and an elected leader later raises its epoch above it")
 	fs.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", leaderelection.DefaultLeaseDuration, "how long standbys wait after the last renewal before taking over")
 	fs.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", leaderelection.DefaultRenewDeadline, "how long the leader keeps leading without a successful renewal")
 	fs.DurationVar(&f.retryPeriod, "leader-elect-retry-period", leaderelection.DefaultRetryPeriod, "interval between attempts to acquire or renew leadership")
