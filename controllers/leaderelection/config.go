@@ -49,7 +49,8 @@ type Config struct {
 type Callbacks struct {
 	// OnStartedLeading runs in its own goroutine when leadership is
 	// acquired. ctx is cancelled when leadership ends; epoch identifies the
-	// term and is the epoch to stamp on everything pushed during it.
+	// term and is the epoch to stamp on everything pushed during it, until
+	// Elector.RaiseEpoch returns a higher one.
 	OnStartedLeading func(ctx context.Context, epoch int64)
 	// OnStoppedLeading is called once by Run after a term ended, before Run
 	// returns. It is not called if leadership was never acquired.
