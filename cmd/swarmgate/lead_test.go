@@ -114,23 +114,25 @@ func electConfig(lock leaderelection.Lock) leaderelection.Config {
 	return leaderelection.Config{Lock: lock, LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 100 * time.Millisecond}
 }
 
-// startElect runs electWith until the test ends; the channel gets its error.
-func startElect(t *testing.T, ctx context.Context, c *controllers.Controller, cfg leaderelection.Config) <-chan error {
+// startElect runs electWith until stop or the end of the test; done gets
+// its error.
+func startElect(t *testing.T, ctx context.Context, c *controllers.Controller, cfg leaderelection.Config) (done <-chan error, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	done, exited := make(chan error, 1), make(chan struct{})
+	result, exited := make(chan error, 1), make(chan struct{})
 	go func() {
 		defer close(exited)
-		done <- electWith(ctx, c, cfg)
+		result <- electWith(ctx, c, cfg)
 	}()
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
 			t.Error("electWith did not return after its context was cancelled")
 		}
-	})
-	return done
+	}
+	t.Cleanup(stop)
+	return result, stop
 }
 
 func poll(t *testing.T, what string, cond func() error) {
@@ -160,7 +162,7 @@ func TestFreshLeaderRaisesItsEpochAboveTheProxies(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &lines{}
-	done := startElect(t, logr.NewContext(context.Background(), logs.logger()), c, electConfig(lock))
+	done, stop := startElect(t, logr.NewContext(context.Background(), logs.logger()), c, electConfig(lock))
 
 	poll(t, "the proxy serves the leader's table in epoch 10", func() error {
 		if cur := p.Current(); cur.Epoch != 10 || cur.Generation != 1 {
@@ -192,6 +194,14 @@ func TestFreshLeaderRaisesItsEpochAboveTheProxies(t *testing.T) {
 	}
 	if n := logs.count(`"msg"="raised epoch above the one a proxy holds"`, `"heldEpoch"=9 "epoch"=10`); n != 1 {
 		t.Errorf("logged the raise %d times, want once:\n%s", n, logs)
+	}
+	// On shutdown the leader releases the lock it holds in epoch 10.
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("electWith = %v after shutdown, want nil", err)
+	}
+	if h, e := d.lockLabel(leaderelection.LabelHolder), d.lockLabel(leaderelection.LabelEpoch); h != "" || e != "10" {
+		t.Errorf("lock held by %q in epoch %s after shutdown, want released in epoch 10", h, e)
 	}
 }
 
@@ -228,7 +238,7 @@ func TestDeposedLeaderStillStops(t *testing.T) {
 	// A renewal would find the takeover too: make the push find it first.
 	cfg := electConfig(takenOverLock{lock})
 	cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = time.Minute, 50*time.Second, 40*time.Second
-	done := startElect(t, context.Background(), c, cfg)
+	done, _ := startElect(t, context.Background(), c, cfg)
 
 	select {
 	case err := <-done:
