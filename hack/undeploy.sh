@@ -24,9 +24,9 @@ wait_for "the tasks of stack $STACK to go" 60 sh -c "! docker ps -a -q --filter 
 wait_for "network swarmgate to go" 30 sh -c '! docker network inspect swarmgate' ||
   log "warning: network swarmgate still exists (a service of yours still attached to it?)"
 docker secret rm "$TOKEN_SECRET" >/dev/null 2>&1 && log "removed secret $TOKEN_SECRET" || true
-# The persisted table and the leader record go together: a proxy that
-# remembered a table of a newer leadership epoch would refuse the pushes of
-# a controller whose epoch count started over.
+# The persisted table and the leader record go together, so a redeploy
+# starts clean: a controller whose epoch count started over would otherwise
+# first have to raise its epoch above the one the old table carries.
 docker volume rm "${STACK}_proxy-state" >/dev/null 2>&1 && log "removed volume ${STACK}_proxy-state" || true
 docker config rm "$LEADER_CONFIG" >/dev/null 2>&1 && log "removed config $LEADER_CONFIG" || true
 log "done"

@@ -265,6 +265,14 @@ func electWith(ctx context.Context, c *controllers.Controller, cfg leaderelectio
 	return err
 }
 
+// Spacing of epoch raises that follow each other quickly (see lead).
+const (
+	raiseBackoffBase = 2 * time.Second
+	raiseBackoffMax  = time.Minute
+	// raiseStreakReset: a term that lasted this long ends a streak of raises.
+	raiseStreakReset = time.Minute
+)
+
 // lead runs the controller for this candidate's term, starting at epoch.
 // A proxy that holds a newer epoch usually knows a newer leader; but when
 // the lock was deleted while proxies held epoch H, this term started again
@@ -272,13 +280,33 @@ func electWith(ctx context.Context, c *controllers.Controller, cfg leaderelectio
 // epoch up to H. So lead asks the elector to raise the term's epoch above H,
 // which it does only if the lock shows nobody took over, and goes on with
 // the raised epoch (a new reconciler: generations restart at 1 under it).
+//
+// Raises that follow each other quickly are spaced out: a proxy overtaking
+// every raised epoch at once means another controller pushes under a lock of
+// its own (a different --leader-elect-config-name), and raising at push speed
+// would only make the two fight harder.
 func lead(ctx context.Context, c *controllers.Controller, elector *leaderelection.Elector, epoch int64) error {
+	var wait time.Duration
 	for {
+		start := time.Now()
 		err := c.Run(ctx, epoch)
 		var stale *controllers.StaleEpochError
 		if !errors.As(err, &stale) || ctx.Err() != nil {
 			return err
 		}
+		if time.Since(start) >= raiseStreakReset {
+			wait = 0
+		}
+		if wait > 0 {
+			logr.FromContextOrDiscard(ctx).Info("a proxy overtook the raised epoch again; is another controller using another lock?",
+				"heldEpoch", stale.Held, "wait", wait)
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(wait):
+			}
+		}
+		wait = min(max(2*wait, raiseBackoffBase), raiseBackoffMax)
 		raised, raiseErr := elector.RaiseEpoch(ctx, stale.Held+1)
 		if raiseErr != nil {
 			return fmt.Errorf("%w; %w", err, raiseErr)
