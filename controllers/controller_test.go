@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmgate/swarmgate/internal/logtest"
+
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
@@ -221,8 +223,8 @@ func TestControllerStopsOnNewerEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logSink{}
-	done := runController(t, c, 7, logs.logger())
+	logs := &logtest.Sink{}
+	done := runController(t, c, 7, logs.Logger())
 	select {
 	case err := <-done:
 		var stale *StaleEpochError
@@ -232,19 +234,17 @@ func TestControllerStopsOnNewerEpoch(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after a proxy reported a newer epoch")
 	}
-	if n := logs.count(`"lost leadership: a proxy holds a newer epoch"`); n != 1 {
+	if n := logs.Count(`"lost leadership: a proxy holds a newer epoch"`); n != 1 {
 		t.Errorf("logged the lost leadership %d times, want once", n)
 	}
-	if n := logs.count(`"lost leadership: a proxy holds a newer epoch"`, `"epoch"=7`, `"heldEpoch"=9`); n != 1 {
+	if n := logs.Count(`"lost leadership: a proxy holds a newer epoch"`, `"epoch"=7`, `"heldEpoch"=9`); n != 1 {
 		t.Errorf("the lost leadership log lacks epoch 7 and heldEpoch 9: %d lines match", n)
 	}
-	logs.mu.Lock()
-	for _, l := range logs.lines {
+	for _, l := range logs.Lines() {
 		if strings.Count(l, `"epoch"=`) > 1 {
 			t.Errorf("log line carries the key epoch twice: %s", l)
 		}
 	}
-	logs.mu.Unlock()
 	if s := c.Status(); s.IsLeader {
 		t.Errorf("status after the term: isLeader = true")
 	}
@@ -334,8 +334,8 @@ func TestControllerLogsEachProblemOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logSink{}
-	runController(t, c, 7, logs.logger())
+	logs := &logtest.Sink{}
+	runController(t, c, 7, logs.Logger())
 	eventually(t, "many reconciles", func() error {
 		if n := d.callCounts()["ServiceList"]; n < 10 {
 			return fmt.Errorf("%d service lists", n)
@@ -343,7 +343,7 @@ func TestControllerLogsEachProblemOnce(t *testing.T) {
 		return nil
 	})
 	problem := []string{`"route problem"`, `"service"="web"`, `"label"="proxy.port"`, `"value"="http"`, `"severity"="error"`}
-	if n := logs.count(problem...); n != 1 {
+	if n := logs.Count(problem...); n != 1 {
 		t.Errorf("problem logged %d times, want once", n)
 	}
 	if s := c.Status(); len(s.Problems) != 1 || s.Problems[0].Label != "proxy.port" {
@@ -353,12 +353,12 @@ func TestControllerLogsEachProblemOnce(t *testing.T) {
 	d.set([]swarm.Service{service("svcweb", "web", routeLabels("/web", "8000"))}, []swarm.Task{running("t1", "svcweb", 1, "10.0.1.5")})
 	allServe(t, proxies, map[string][]string{"/web": {"10.0.1.5:8000"}})
 	eventually(t, "resolution logged", func() error {
-		if n := logs.count(`"route problem resolved"`, `"label"="proxy.port"`); n != 1 {
+		if n := logs.Count(`"route problem resolved"`, `"label"="proxy.port"`); n != 1 {
 			return fmt.Errorf("resolution logged %d times", n)
 		}
 		return nil
 	})
-	if n := logs.count(problem...); n != 1 {
+	if n := logs.Count(problem...); n != 1 {
 		t.Errorf("problem logged %d times in all, want once", n)
 	}
 }

@@ -7,13 +7,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -139,37 +137,6 @@ func resolverFor(proxies []*testProxy) *fakeResolver {
 		r.addrs = append(r.addrs, p.ip)
 	}
 	return r
-}
-
-// logSink collects log lines for assertions.
-type logSink struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (s *logSink) logger() logr.Logger {
-	return funcr.New(func(prefix, args string) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.lines = append(s.lines, args)
-	}, funcr.Options{Verbosity: 1})
-}
-
-// count returns how many lines contain every one of parts.
-func (s *logSink) count(parts ...string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-lines:
-	for _, l := range s.lines {
-		for _, p := range parts {
-			if !strings.Contains(l, p) {
-				continue lines
-			}
-		}
-		n++
-	}
-	return n
 }
 
 // testOptions are Options with intervals short enough for tests.

@@ -3,6 +3,8 @@ package controllers
 import (
 	"testing"
 
+	"github.com/swarmgate/swarmgate/internal/logtest"
+
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
@@ -24,22 +26,22 @@ func TestProblemTrackerLogsChangesOnly(t *testing.T) {
 		{name: "still fixed", current: nil, changed: false},
 	}
 	tracker := problemTracker{}
-	logs := &logSink{}
+	logs := &logtest.Sink{}
 	var appeared, cleared int
 	for _, s := range steps {
-		if got := tracker.update(logs.logger(), s.current); got != s.changed {
+		if got := tracker.update(logs.Logger(), s.current); got != s.changed {
 			t.Errorf("%s: changed = %v, want %v", s.name, got, s.changed)
 		}
 		appeared += s.appeared
 		cleared += s.cleared
-		if got := logs.count(`"route problem"`); got != appeared {
+		if got := logs.Count(`"route problem"`); got != appeared {
 			t.Errorf("%s: %d appearance lines, want %d", s.name, got, appeared)
 		}
-		if got := logs.count(`"route problem resolved"`); got != cleared {
+		if got := logs.Count(`"route problem resolved"`); got != cleared {
 			t.Errorf("%s: %d resolution lines, want %d", s.name, got, cleared)
 		}
 	}
-	if n := logs.count(`"route problem"`, `"service"="web"`, `"label"="proxy.port"`, `"value"="http"`, `"reason"="must be a port number from 1 to 65535"`, `"severity"="error"`); n != 1 {
-		t.Errorf("the port problem's line lacks its keys: %v", logs.lines)
+	if n := logs.Count(`"route problem"`, `"service"="web"`, `"label"="proxy.port"`, `"value"="http"`, `"reason"="must be a port number from 1 to 65535"`, `"severity"="error"`); n != 1 {
+		t.Errorf("the port problem's line lacks its keys: %v", logs.Lines())
 	}
 }

@@ -7,13 +7,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/swarmgate/swarmgate/internal/logtest"
+
 	"github.com/docker/docker/client"
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -50,43 +50,6 @@ type loopbackResolver struct{}
 
 func (loopbackResolver) LookupHost(context.Context, string) ([]string, error) {
 	return []string{"127.0.0.1"}, nil
-}
-
-// lines collects log lines.
-type lines struct {
-	mu  sync.Mutex
-	all []string
-}
-
-func (l *lines) logger() logr.Logger {
-	return funcr.New(func(_, args string) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.all = append(l.all, args)
-	}, funcr.Options{})
-}
-
-// count returns how many lines contain every one of parts.
-func (l *lines) count(parts ...string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-lines:
-	for _, s := range l.all {
-		for _, p := range parts {
-			if !strings.Contains(s, p) {
-				continue lines
-			}
-		}
-		n++
-	}
-	return n
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.all, "\n")
 }
 
 // electedController is a controller of the empty swarm d pushing to the
@@ -161,8 +124,8 @@ func TestFreshLeaderRaisesItsEpochAboveTheProxies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lines{}
-	done, stop := startElect(t, logr.NewContext(context.Background(), logs.logger()), c, electConfig(lock))
+	logs := &logtest.Sink{}
+	done, stop := startElect(t, logr.NewContext(context.Background(), logs.Logger()), c, electConfig(lock))
 
 	poll(t, "the proxy serves the leader's table in epoch 10", func() error {
 		if cur := p.Current(); cur.Epoch != 10 || cur.Generation != 1 {
@@ -192,7 +155,7 @@ func TestFreshLeaderRaisesItsEpochAboveTheProxies(t *testing.T) {
 	if s := c.Status(); !s.IsLeader || s.Epoch != 10 {
 		t.Errorf("status: isLeader %v, epoch %d; want the leader of epoch 10", s.IsLeader, s.Epoch)
 	}
-	if n := logs.count(`"msg"="raised epoch above the one a proxy holds"`, `"heldEpoch"=9 "epoch"=10`); n != 1 {
+	if n := logs.Count(`"msg"="raised epoch above the one a proxy holds"`, `"heldEpoch"=9 "epoch"=10`); n != 1 {
 		t.Errorf("logged the raise %d times, want once:\n%s", n, logs)
 	}
 	// On shutdown the leader releases the lock it holds in epoch 10.
