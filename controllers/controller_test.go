@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmgate/swarmgate/internal/logtest"
-
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/internal/logtest"
 )
 
 // The routing scenarios: each step changes the swarm (and emits the event

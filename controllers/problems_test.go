@@ -3,9 +3,8 @@ package controllers
 import (
 	"testing"
 
-	"github.com/swarmgate/swarmgate/internal/logtest"
-
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/internal/logtest"
 )
 
 func TestProblemTrackerLogsChangesOnly(t *testing.T) {

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmgate/swarmgate/internal/logtest"
-
 	"github.com/docker/docker/client"
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +17,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/controllers"
 	"github.com/swarmgate/swarmgate/controllers/leaderelection"
+	"github.com/swarmgate/swarmgate/internal/logtest"
 	"github.com/swarmgate/swarmgate/proxy"
 )
 
