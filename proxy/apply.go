@@ -61,13 +61,12 @@ func (p *Proxy) Apply(t *v1alpha1.RoutingTable) error {
 func (p *Proxy) apply(t *v1alpha1.RoutingTable) (*v1alpha1.RoutingTable, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var hash string // of t, computed once whichever way it is needed
 	if cur := p.router.Load(); cur != nil {
 		err := fence(cur.table, t)
 		if err == nil && t.Epoch == cur.table.Epoch && t.Generation == cur.table.Generation {
 			// A retried push is what is served; anything else under the
 			// same version is refused, not mistaken for it.
-			if hash = t.Hash(); hash == cur.hash {
+			if t.Hash() == cur.tableHash() {
 				p.metrics.accepted()
 				p.log.V(1).Info("routing table already served", "epoch", t.Epoch, "generation", t.Generation)
 				return cur.table, nil
@@ -81,10 +80,6 @@ func (p *Proxy) apply(t *v1alpha1.RoutingTable) (*v1alpha1.RoutingTable, error) 
 			return cur.table, err
 		}
 	}
-	if hash == "" {
-		hash = t.Hash()
-	}
-
 	used := make(map[string]*backend, len(p.backends))
 	rt := compile(t, func(addr string) *backend {
 		b := p.backends[addr]
@@ -103,7 +98,6 @@ func (p *Proxy) apply(t *v1alpha1.RoutingTable) (*v1alpha1.RoutingTable, error) 
 		}
 		return p.metrics.forRoute(service, name)
 	})
-	rt.hash = hash
 
 	if p.cfg.StateFile != "" {
 		// Failing to persist costs a warm start, not the update: serve it.

@@ -15,9 +15,10 @@ import (
 // locks, and Apply replaces it whole with an atomic pointer swap.
 type router struct {
 	table *v1alpha1.RoutingTable
-	// hash is table.Hash(), kept so that a push of the served version is
-	// told from a different table under that version without hashing the
-	// served table again.
+	// hash is table.Hash(), computed on the first push of the served
+	// version (a retry, or the controller's periodic re-verification) and
+	// kept: a new table, the hot path of a push, is never hashed. Only
+	// apply touches it, under Proxy.mu.
 	hash string
 	// exact maps a lowercase host to its routes.
 	exact map[string]pathRoutes
@@ -171,4 +172,13 @@ func normalizeHost(h string) string {
 		}
 	}
 	return h
+}
+
+// tableHash returns the served table's hash, computing it once. Call it
+// with Proxy.mu held.
+func (rt *router) tableHash() string {
+	if rt.hash == "" {
+		rt.hash = rt.table.Hash()
+	}
+	return rt.hash
 }
