@@ -64,7 +64,8 @@ func CleanHost(h string) (string, error) {
 	if strings.Contains(name, "*") {
 		return "", errors.New(`may only have one "*." wildcard, at the start`)
 	}
-	if len(h) > maxHostnameLen {
+	// A trailing dot (a fully qualified name) is not part of the limit.
+	if len(strings.TrimSuffix(h, ".")) > maxHostnameLen {
 		return "", fmt.Errorf("must be at most %d characters", maxHostnameLen)
 	}
 	if net.ParseIP(name) != nil {

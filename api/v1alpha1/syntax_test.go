@@ -83,6 +83,7 @@ func TestCleanHost(t *testing.T) {
 		{in: "exämple.com", wantErr: "RFC 1123"},
 		{in: strings.Repeat("a", 64) + ".com", wantErr: "longer than 63"},
 		{in: strings.Repeat("a.", 127) + "com", wantErr: "at most 253"},
+		{in: strings.Repeat("a.", 126) + "c.", want: strings.Repeat("a.", 126) + "c"}, // 253 + the root dot
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
