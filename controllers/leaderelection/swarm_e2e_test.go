@@ -114,41 +114,15 @@ func TestE2ESwarmConfigLockErrors(t *testing.T) {
 
 func TestE2EElectorsOnRealSwarm(t *testing.T) {
 	c, name := realSwarm(t)
-	type result struct {
-		id    string
-		epoch int64
-	}
-	started := make(chan result, 3)
+	started := make(chan leading, 3)
 	run := func(id string, release bool) (stop func() error) {
 		lock, err := NewSwarmConfigLock(c, name, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := NewElector(Config{
-			Lock:            lock,
-			LeaseDuration:   2 * time.Second,
-			RenewDeadline:   time.Second,
-			RetryPeriod:     200 * time.Millisecond,
-			ReleaseOnCancel: release,
-			Callbacks: Callbacks{
-				OnStartedLeading: func(_ context.Context, epoch int64) { started <- result{id, epoch} },
-				OnStoppedLeading: func() {},
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(logrContext(t))
-		done := make(chan error, 1)
-		go func() { done <- e.Run(ctx) }()
-		stop = sync.OnceValue(func() error {
-			cancel()
-			return <-done
-		})
-		t.Cleanup(func() { stop() })
-		return stop
+		return runElector(t, lock, 2*time.Second, time.Second, 200*time.Millisecond, release, started)
 	}
-	await := func(want result) time.Time {
+	await := func(want leading) time.Time {
 		t.Helper()
 		select {
 		case got := <-started:
@@ -163,18 +137,18 @@ func TestE2EElectorsOnRealSwarm(t *testing.T) {
 	}
 
 	stopA := run("a", true)
-	await(result{"a", 1})
+	await(leading{"a", 1})
 	stopB := run("b", false)
 	if err := stopA(); err != nil {
 		t.Fatalf("a: Run = %v", err)
 	}
-	await(result{"b", 2})
+	await(leading{"b", 2})
 	run("c", false)
 	if err := stopB(); err != nil {
 		t.Fatalf("b: Run = %v", err)
 	}
 	stoppedB := time.Now()
-	tookOver := await(result{"c", 3})
+	tookOver := await(leading{"c", 3})
 	// Without a release c must wait out the lease from its last sight of
 	// b's renewal, which came before b stopped.
 	if d := tookOver.Sub(stoppedB); d < time.Second {

@@ -279,49 +279,57 @@ func TestSwarmConfigLockVersion(t *testing.T) {
 	}
 }
 
+// leading reports that an elector began leading: who, in which epoch.
+type leading struct {
+	id    string
+	epoch int64
+}
+
+// runElector runs an elector on lock with the given timing on the real
+// clock, reporting on started when it leads; the returned stop cancels it
+// and returns Run's error.
+func runElector(t *testing.T, lock Lock, lease, renew, retry time.Duration, release bool, started chan<- leading) (stop func() error) {
+	t.Helper()
+	e, err := NewElector(Config{
+		Lock:            lock,
+		LeaseDuration:   lease,
+		RenewDeadline:   renew,
+		RetryPeriod:     retry,
+		ReleaseOnCancel: release,
+		Callbacks: Callbacks{
+			OnStartedLeading: func(_ context.Context, epoch int64) { started <- leading{lock.Identity(), epoch} },
+			OnStoppedLeading: func() {},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(logrContext(t))
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	stop = sync.OnceValue(func() error {
+		cancel()
+		return <-done
+	})
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
 // TestElectorsOnSwarmConfigLock runs two electors on the real clock against
 // the fake daemon: the second takes over at once when the first releases.
 func TestElectorsOnSwarmConfigLock(t *testing.T) {
 	d, c := newFakeDaemon(t)
-	type result struct {
-		id    string
-		epoch int64
-	}
-	started := make(chan result, 2)
-	// run starts an elector; the returned stop cancels it and returns
-	// Run's error.
+	started := make(chan leading, 2)
 	run := func(id string) (stop func() error) {
 		lock, err := NewSwarmConfigLock(c, "", id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := NewElector(Config{
-			Lock:            lock,
-			LeaseDuration:   time.Second,
-			RenewDeadline:   500 * time.Millisecond,
-			RetryPeriod:     50 * time.Millisecond,
-			ReleaseOnCancel: true,
-			Callbacks: Callbacks{
-				OnStartedLeading: func(_ context.Context, epoch int64) { started <- result{id, epoch} },
-				OnStoppedLeading: func() {},
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(logrContext(t))
-		done := make(chan error, 1)
-		go func() { done <- e.Run(ctx) }()
-		stop = sync.OnceValue(func() error {
-			cancel()
-			return <-done
-		})
-		t.Cleanup(func() { stop() })
-		return stop
+		return runElector(t, lock, time.Second, 500*time.Millisecond, 50*time.Millisecond, true, started)
 	}
 
 	stopA := run("a")
-	if got := <-started; got != (result{"a", 1}) {
+	if got := <-started; got != (leading{"a", 1}) {
 		t.Fatalf("first leader %+v, want a in epoch 1", got)
 	}
 	run("b")
@@ -330,7 +338,7 @@ func TestElectorsOnSwarmConfigLock(t *testing.T) {
 	}
 	select {
 	case got := <-started:
-		if got != (result{"b", 2}) {
+		if got != (leading{"b", 2}) {
 			t.Fatalf("second leader %+v, want b in epoch 2", got)
 		}
 	case <-time.After(10 * time.Second):
