@@ -110,6 +110,7 @@ run: swarm-up docker-build deploy ## Quickstart: Swarm + images + stack + a 3-re
 .PHONY: e2e
 e2e: docker-build ## Run the end-to-end suite on the local Swarm (make swarm-up first).
 	$(GO) test -tags e2e -count=1 -timeout 30m -v ./e2e/...
+	$(GO) test -tags e2e -count=1 -timeout 5m -v -run '^TestE2E' ./controllers/leaderelection/
 
 ##@ Benchmarks
 
