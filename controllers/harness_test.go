@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/internal/testwait"
 	"github.com/swarmgate/swarmgate/proxy"
 )
 
@@ -183,17 +184,7 @@ func runController(t testing.TB, c *Controller, epoch int64, log logr.Logger) <-
 // eventually polls cond until it returns nil or the deadline passes.
 func eventually(t testing.TB, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, what, cond)
 }
 
 // routeSummary is a table reduced to what routing tests check:

@@ -14,6 +14,7 @@ import (
 	"github.com/go-logr/logr/testr"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/internal/testwait"
 )
 
 const testToken = "s3cret"
@@ -134,13 +135,7 @@ func get(t testing.TB, c *http.Client, url, host string) (int, string, string) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, 5*time.Second, what, testwait.True(cond))
 }
 
 // testutilCount sums the samples of a counter or gauge family in p's registry.

@@ -18,6 +18,7 @@ import (
 	"github.com/swarmgate/swarmgate/controllers"
 	"github.com/swarmgate/swarmgate/controllers/leaderelection"
 	"github.com/swarmgate/swarmgate/internal/logtest"
+	"github.com/swarmgate/swarmgate/internal/testwait"
 	"github.com/swarmgate/swarmgate/proxy"
 )
 
@@ -99,17 +100,7 @@ func startElect(t *testing.T, ctx context.Context, c *controllers.Controller, cf
 
 func poll(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, what, cond)
 }
 
 // The lock Config was deleted while the proxies held epoch 9: the fresh

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/internal/testwait"
 )
 
 // fakeClock is a Clock that moves only when Step is called.
@@ -206,11 +208,5 @@ func (l *fakeLock) Update(ctx context.Context, rec LeaderElectionRecord, version
 // waitUntil polls cond until it holds, failing the test after 10s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, what, testwait.True(cond))
 }
