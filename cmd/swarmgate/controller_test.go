@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -108,8 +109,14 @@ func (d *emptySwarm) lockLabel(key string) string {
 	return d.config.Spec.Labels[key]
 }
 
+// freeAddr returns an address for a subcommand to listen on. Its port is
+// free when probed and could be taken again before the command binds it, so
+// it is on a loopback address of its own (127.x.y.z): the rest of the
+// suite listens and connects on 127.0.0.1, whose ports do not collide.
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	t.Helper()
+	ip := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+	ln, err := net.Listen("tcp", ip+":0")
 	if err != nil {
 		t.Fatal(err)
 	}

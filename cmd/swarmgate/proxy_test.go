@@ -58,16 +58,6 @@ func TestRunProxyBadInvocations(t *testing.T) {
 	}
 }
 
-func unusedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestRunProxyStatic serves a --routes-file, then shuts down gracefully: a
 // request in flight at SIGTERM still completes.
 func TestRunProxyStatic(t *testing.T) {
@@ -84,7 +74,7 @@ func TestRunProxyStatic(t *testing.T) {
 	os.WriteFile(routes, []byte(`{"apiVersion":"swarmgate.io/v1alpha1","generation":1,"epoch":1,"routes":[`+
 		`{"service":"app","host":"","pathPrefix":"/app","stripPrefix":false,"backends":[{"address":"`+
 		strings.TrimPrefix(backend.URL, "http://")+`","task":"t1"}]}]}`), 0o600)
-	listen, admin := unusedAddr(t), unusedAddr(t)
+	listen, admin := freeAddr(t), freeAddr(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
